@@ -1,0 +1,137 @@
+# winipc.cmake -- what every mechanism folder uses to declare its tests.
+#
+# winipc_add_pair_test(NAME
+#     [SERVER target-or-path [ARG...]]  [CLIENT target-or-path [ARG...]]...
+#     [READY pattern] [TIMEOUT seconds]
+#     [EXPECT stream pattern]... [EXPECT_COUNT stream n pattern]...
+#     [REJECT stream pattern]... [EXIT role code]... [INPUT role text]...
+#     [HOLD_STDIN role]... [TOUR "title"])
+#
+# Declares one scenario: CTest runs the harness (common/pairtest.c) with these
+# processes and checks; the keywords are its options (see that file's top
+# comment). A SERVER or CLIENT takes every word up to the next keyword; a
+# first word that names a target becomes that target's .exe. The test's label
+# is the folder's name, so `ctest -L anonymous_pipe` runs that folder's tests.
+# Patterns cannot hold a ";" (CMake would split the argument there).
+# TOUR also puts the scenario in the `tour` build target, which runs each such
+# scenario live with --show.
+#
+# Cross-compiling on Linux, tests run under Wine through build/wine-run
+# (cmake/wine-run.in), with a prefix private to the build tree.
+
+if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  find_program(WINIPC_WINE wine)
+  find_program(WINIPC_WINESERVER wineserver)
+  if(NOT WINIPC_WINE OR NOT WINIPC_WINESERVER)
+    message(WARNING "wine not found: the programs build, but tests cannot run "
+                    "(Debian: apt-get install wine wine64)")
+  endif()
+  set(WINIPC_WINEPREFIX "${CMAKE_BINARY_DIR}/wineprefix")
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/wine-run.in ${CMAKE_BINARY_DIR}/wine-run
+                 @ONLY FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE
+                 GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_BINARY_DIR}/wine-run)
+  set(WINIPC_UNDER_WINE TRUE)
+endif()
+
+set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
+                     INPUT HOLD_STDIN TOUR)
+
+function(winipc_add_pair_test name)
+  set(processes "")   # --server/--client words; they must come first
+  set(options "")     # everything else
+  set(timeout 60)
+  set(tour "")
+  set(args ${ARGN})
+  list(LENGTH args count)
+  set(i 0)
+  while(i LESS count)
+    list(GET args ${i} keyword)
+    math(EXPR i "${i} + 1")
+    if(keyword STREQUAL "SERVER" OR keyword STREQUAL "CLIENT")
+      set(words "")
+      while(i LESS count)
+        list(GET args ${i} word)
+        if(word IN_LIST _winipc_keywords)
+          break()
+        endif()
+        if(NOT words AND TARGET ${word})
+          set(word "$<TARGET_FILE:${word}>")
+        endif()
+        list(APPEND words "${word}")
+        math(EXPR i "${i} + 1")
+      endwhile()
+      list(LENGTH words n)
+      string(TOLOWER "--${keyword}" flag)
+      list(APPEND processes ${flag} ${n} ${words})
+      continue()
+    endif()
+    if(keyword STREQUAL "EXPECT_COUNT")
+      set(arity 3)
+    elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT)$")
+      set(arity 2)
+    elseif(keyword MATCHES "^(READY|TIMEOUT|HOLD_STDIN|TOUR)$")
+      set(arity 1)
+    else()
+      message(FATAL_ERROR "winipc_add_pair_test(${name}): unknown keyword ${keyword}")
+    endif()
+    math(EXPR last "${i} + ${arity} - 1")
+    if(last GREATER_EQUAL count)
+      message(FATAL_ERROR "winipc_add_pair_test(${name}): ${keyword} needs ${arity} values")
+    endif()
+    set(values "")
+    foreach(j RANGE ${i} ${last})
+      list(GET args ${j} value)
+      list(APPEND values "${value}")
+    endforeach()
+    math(EXPR i "${last} + 1")
+    if(keyword STREQUAL "TIMEOUT")
+      set(timeout ${values})
+    elseif(keyword STREQUAL "TOUR")
+      set(tour "${values}")
+    else()
+      string(TOLOWER "--${keyword}" flag)
+      string(REPLACE "_" "-" flag "${flag}")
+      list(APPEND options ${flag} ${values})
+    endif()
+  endwhile()
+
+  set(command pairtest --timeout ${timeout} ${processes} ${options})
+  add_test(NAME ${name} COMMAND ${command})
+  winipc_set_test_properties(${name} ${timeout})
+  if(tour)
+    set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
+                 "COMMAND;pairtest;--show;--title;${tour};${command}")
+  endif()
+endfunction()
+
+# Label = the folder's name; CTest's own timeout is a backstop behind the
+# harness's, which kills the process tree and prints what happened.
+function(winipc_set_test_properties name timeout)
+  get_filename_component(label ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  math(EXPR backstop "${timeout} + 60")
+  set_tests_properties(${name} PROPERTIES LABELS ${label} TIMEOUT ${backstop})
+  if(WINIPC_UNDER_WINE)
+    set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED wine)
+  endif()
+endfunction()
+
+# The Wine prefix and a wineserver for the whole test run, set up once.
+function(winipc_add_wine_fixture)
+  if(NOT WINIPC_UNDER_WINE)
+    return()
+  endif()
+  add_test(NAME wine.start COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} --start)
+  add_test(NAME wine.stop COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} --stop)
+  set_tests_properties(wine.start PROPERTIES FIXTURES_SETUP wine TIMEOUT 300)
+  set_tests_properties(wine.stop PROPERTIES FIXTURES_CLEANUP wine TIMEOUT 60)
+endfunction()
+
+# `cmake --build --preset ... --target tour`: every TOUR scenario, shown live.
+function(winipc_add_tour)
+  get_property(commands GLOBAL PROPERTY WINIPC_TOUR)
+  if(NOT commands)
+    return()
+  endif()
+  add_custom_target(tour ${commands} USES_TERMINAL VERBATIM)
+endfunction()

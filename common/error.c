@@ -1,0 +1,148 @@
+/* error.c -- the error functions declared in error.h. */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Symbolic names for the codes these labs meet; others print as a number. */
+#define KNOWN(code) { code, #code }
+static const struct {
+    DWORD code;
+    const char *name;
+} knownCodes[] = {
+    KNOWN(ERROR_INVALID_FUNCTION),   KNOWN(ERROR_FILE_NOT_FOUND),
+    KNOWN(ERROR_PATH_NOT_FOUND),     KNOWN(ERROR_ACCESS_DENIED),
+    KNOWN(ERROR_INVALID_HANDLE),     KNOWN(ERROR_NOT_ENOUGH_MEMORY),
+    KNOWN(ERROR_SHARING_VIOLATION),  KNOWN(ERROR_BAD_NETPATH),
+    KNOWN(ERROR_INVALID_PARAMETER),  KNOWN(ERROR_BROKEN_PIPE),
+    KNOWN(ERROR_SEM_TIMEOUT),        KNOWN(ERROR_INSUFFICIENT_BUFFER),
+    KNOWN(ERROR_INVALID_NAME),       KNOWN(ERROR_ALREADY_EXISTS),
+    KNOWN(ERROR_BAD_EXE_FORMAT),     KNOWN(ERROR_BAD_PIPE),
+    KNOWN(ERROR_PIPE_BUSY),          KNOWN(ERROR_NO_DATA),
+    KNOWN(ERROR_PIPE_NOT_CONNECTED), KNOWN(ERROR_MORE_DATA),
+    KNOWN(WAIT_TIMEOUT),             KNOWN(ERROR_PIPE_CONNECTED),
+    KNOWN(ERROR_PIPE_LISTENING),     KNOWN(ERROR_OPERATION_ABORTED),
+    KNOWN(ERROR_IO_PENDING),         KNOWN(ERROR_NO_UNICODE_TRANSLATION),
+    KNOWN(ERROR_NOT_FOUND),          KNOWN(ERROR_PRIVILEGE_NOT_HELD),
+    KNOWN(ERROR_TIMEOUT),
+    KNOWN(WSAEINTR),                 KNOWN(WSAEACCES),
+    KNOWN(WSAEINVAL),                KNOWN(WSAEWOULDBLOCK),
+    KNOWN(WSAEMSGSIZE),              KNOWN(WSAEADDRINUSE),
+    KNOWN(WSAEADDRNOTAVAIL),         KNOWN(WSAENETUNREACH),
+    KNOWN(WSAECONNABORTED),          KNOWN(WSAECONNRESET),
+    KNOWN(WSAETIMEDOUT),             KNOWN(WSAECONNREFUSED),
+    KNOWN(WSAEHOSTUNREACH),          KNOWN(WSANOTINITIALISED),
+    KNOWN(WSAHOST_NOT_FOUND),
+};
+
+const char *programName(void)
+{
+    static char name[MAX_PATH * 3];
+    wchar_t path[MAX_PATH];
+    DWORD length;
+    const wchar_t *base;
+    wchar_t *dot;
+
+    if (name[0] != '\0')
+        return name;
+    length = GetModuleFileNameW(NULL, path, MAX_PATH);
+    if (length == 0 || length == MAX_PATH) /* failed or truncated */
+        return "winipc";
+    base = wcsrchr(path, L'\\');
+    base = base != NULL ? base + 1 : path;
+    dot = wcsrchr(path, L'.');
+    if (dot != NULL && _wcsicmp(dot, L".exe") == 0)
+        *dot = L'\0';
+    if (WideCharToMultiByte(CP_UTF8, 0, base, -1, name, (int)sizeof name,
+                            NULL, NULL) == 0)
+        return "winipc";
+    return name;
+}
+
+/* The message format is: "<program>: <what>: error <code> <NAME>: <text>". */
+static void report(DWORD code, BOOL withCode, const char *format, va_list args)
+{
+    char what[1024];
+    wchar_t wideText[512];
+    char text[1536];
+    const char *name = NULL;
+    size_t i;
+
+    vsnprintf(what, sizeof what, format, args);
+    if (!withCode) {
+        fprintf(stderr, "%s: %s\n", programName(), what);
+        return;
+    }
+    for (i = 0; i < sizeof knownCodes / sizeof knownCodes[0]; i++)
+        if (knownCodes[i].code == code)
+            name = knownCodes[i].name;
+
+    /* The system's text, in the user's language, converted to our UTF-8. */
+    text[0] = '\0';
+    if (FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                       NULL, code, 0, wideText,
+                       sizeof wideText / sizeof wideText[0], NULL) != 0)
+        WideCharToMultiByte(CP_UTF8, 0, wideText, -1, text, (int)sizeof text,
+                            NULL, NULL);
+    text[strcspn(text, "\r\n")] = '\0';
+    if (text[0] == '\0')
+        snprintf(text, sizeof text, "(no text for this code)");
+
+    fprintf(stderr, "%s: %s: error %lu%s%s: %s\n", programName(), what,
+            (unsigned long)code, name != NULL ? " " : "",
+            name != NULL ? name : "", text);
+}
+
+void errExit(const char *format, ...)
+{
+    DWORD code = GetLastError();
+    va_list args;
+
+    va_start(args, format);
+    report(code, TRUE, format, args);
+    va_end(args);
+    exit(1);
+}
+
+void errMsg(const char *format, ...)
+{
+    DWORD code = GetLastError();
+    va_list args;
+
+    va_start(args, format);
+    report(code, TRUE, format, args);
+    va_end(args);
+    SetLastError(code);
+}
+
+void errExitCode(DWORD code, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    report(code, TRUE, format, args);
+    va_end(args);
+    exit(1);
+}
+
+void errMsgCode(DWORD code, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    report(code, TRUE, format, args);
+    va_end(args);
+}
+
+void fatal(const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    report(0, FALSE, format, args);
+    va_end(args);
+    exit(1);
+}

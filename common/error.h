@@ -1,0 +1,55 @@
+/* error.h -- how every winipc program reports failure.
+ *
+ * In the spirit of TLPI's error_functions.h, adapted to Win32. A message names
+ * the call that failed, then the error code, its symbolic name where we know it,
+ * and the system's own text for it:
+ *
+ *   anonymous_pipe_server: CreateProcessW C:\labs\anonymous_pipe_client.exe:
+ *       error 2 ERROR_FILE_NOT_FOUND: The system cannot find the file specified.
+ *
+ * (one line in real output). Exit statuses across the suite: 0 success,
+ * 1 failure, 2 usage error. The functions read as verbs:
+ *
+ *               uses GetLastError()   uses a code you pass   no code
+ *   exits       errExit               errExitCode            fatal
+ *   returns     errMsg                errMsgCode             -
+ *
+ * Pass WSAGetLastError() to the ...Code variants for Winsock failures. A bad
+ * command line is reported by usageErr() in args.h.
+ */
+#ifndef WINIPC_ERROR_H
+#define WINIPC_ERROR_H
+
+#include <windows.h>
+
+#if defined(_MSC_VER)
+#define WINIPC_NORETURN __declspec(noreturn)
+#else
+#define WINIPC_NORETURN _Noreturn
+#endif
+
+#if defined(__GNUC__) /* lets GCC check the format strings; other compilers skip it */
+#define WINIPC_PRINTF(formatIndex, firstArg) \
+    __attribute__((format(printf, formatIndex, firstArg)))
+#else
+#define WINIPC_PRINTF(formatIndex, firstArg)
+#endif
+
+/* A Win32 call failed: report GetLastError() and exit 1. */
+WINIPC_NORETURN void errExit(const char *format, ...) WINIPC_PRINTF(1, 2);
+
+/* A Win32 call failed but we carry on: report it; GetLastError() is kept. */
+void errMsg(const char *format, ...) WINIPC_PRINTF(1, 2);
+
+/* The same two with an explicit code (WSAGetLastError(), a saved value...). */
+WINIPC_NORETURN void errExitCode(DWORD code, const char *format, ...)
+    WINIPC_PRINTF(2, 3);
+void errMsgCode(DWORD code, const char *format, ...) WINIPC_PRINTF(2, 3);
+
+/* Something went wrong that has no error code: report it and exit 1. */
+WINIPC_NORETURN void fatal(const char *format, ...) WINIPC_PRINTF(1, 2);
+
+/* "anonymous_pipe_server": the running program's file name without ".exe". */
+const char *programName(void);
+
+#endif

@@ -1,0 +1,666 @@
+/* pairtest.c -- the test harness: runs a server and its clients as real
+ * processes and checks what each of them printed.
+ *
+ * CTest runs it for every scenario a mechanism's CMakeLists.txt declares with
+ * winipc_add_pair_test() (cmake/winipc.cmake); the tour runs it with --show.
+ * It is also a worked example of CreateProcess with redirected standard
+ * handles, of reading several pipes at once (one thread per pipe), and of a
+ * job object that ends a whole tree of processes.
+ *
+ * Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...
+ *
+ * N is the number of words in the command, EXE included, so a command may hold
+ * any words at all -- even another pairtest's. The server starts first; when
+ * one of its stdout lines matches --ready (at once without --ready) the
+ * clients start. The run ends when every process has exited and every output
+ * pipe has closed (a grandchild may hold one). Then the checks:
+ *   --expect STREAM PATTERN          some line of STREAM matches; several on
+ *                                    one stream must match in that order
+ *   --expect-count STREAM N PATTERN  exactly N lines of STREAM match
+ *   --reject STREAM PATTERN          no line of STREAM matches
+ *   --exit ROLE CODE                 ROLE's exit code (default 0 for each)
+ * and the set-up:
+ *   --ready PATTERN       wait for this line on the server's stdout
+ *   --timeout SECONDS     for the whole run (default 60); then the whole
+ *                         process tree is killed and the run fails
+ *   --input ROLE TEXT     write TEXT ("\n" is a new line) to ROLE's stdin;
+ *                         stdin is then closed, as it is at once without this
+ *   --hold-stdin ROLE     keep ROLE's stdin open (and empty) until the end
+ *   --show [--title T]    print every line as it arrives, labelled
+ * ROLE is server, client (each client) or clientN (the Nth, from 1); STREAM
+ * is ROLE.out or ROLE.err. A PATTERN matches a whole line (its \r\n removed):
+ * * matches any run of characters, ? any one character, the rest themselves.
+ *
+ * Exit status: 0 all checks met; 1 a check failed (each failure is listed,
+ * then every process's whole output); 2 bad arguments.
+ */
+#include "args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_S 60
+#define STDIN_PIPE_BYTES 65536 /* --input must fit, so writing it never blocks */
+
+typedef struct {
+    const char *label;  /* "server.out" */
+    HANDLE pipe;        /* our read end */
+    HANDLE thread;      /* reads the pipe into text */
+    char *text;         /* all output so far; only the thread writes it */
+    size_t length, capacity;
+    size_t scanned;     /* text before this offset has been shown/matched */
+    HANDLE readyEvent;  /* set when a line matches readyPattern, or NULL */
+} Output;
+
+typedef struct {
+    char name[16];      /* "server", "client1", ... */
+    char **words;       /* the command: EXE and its arguments */
+    int wordCount;
+    const char *input;  /* for stdin, or NULL */
+    BOOL holdStdin;
+    DWORD expectedExit, exitCode;
+    HANDLE process, stdinWrite;
+    Output out, err;
+} Process;
+
+typedef enum { EXPECT, EXPECT_COUNT, REJECT } CheckKind;
+
+typedef struct {
+    CheckKind kind;
+    char role[16];      /* as written: "server", "client", "client2" */
+    BOOL onStderr;
+    long count;         /* for EXPECT_COUNT */
+    const char *pattern;
+} Check;
+
+static const char usage[] =
+    "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
+    "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
+    "  --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
+    "  --hold-stdin ROLE   --show   --title TEXT   --help\n"
+    "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
+    "PATTERN: a whole line; * any run of characters, ? any one character.\n"
+    "See the comment at the top of common/pairtest.c for the details.\n";
+
+static CRITICAL_SECTION printLock; /* --show lines from many threads */
+static BOOL show;
+static const char *readyPattern;
+
+/* ---- patterns and lines ---------------------------------------------- */
+
+/* Does the whole of line[0..length) match pattern? On a mismatch after a
+ * '*', let that '*' take one more character and try again from there. */
+static BOOL matches(const char *pattern, const char *line, size_t length)
+{
+    const char *star = NULL;
+    size_t i = 0, starAt = 0;
+
+    while (i < length) {
+        if (*pattern == '*') {
+            star = ++pattern;
+            starAt = i;
+        } else if (*pattern != '\0' && (*pattern == '?' || *pattern == line[i])) {
+            pattern++;
+            i++;
+        } else if (star != NULL) {
+            pattern = star;
+            i = ++starAt;
+        } else {
+            return FALSE;
+        }
+    }
+    while (*pattern == '*')
+        pattern++;
+    return *pattern == '\0';
+}
+
+/* Steps through text a line at a time: returns the next line and its length
+ * without "\r\n", or NULL at the end. A last line without '\n' counts. */
+static const char *nextLine(const char *text, size_t length, size_t *at,
+                            size_t *lineLength)
+{
+    const char *line = text + *at;
+    const char *newline;
+
+    if (*at >= length)
+        return NULL;
+    newline = memchr(line, '\n', length - *at);
+    *lineLength = newline != NULL ? (size_t)(newline - line) : length - *at;
+    *at += *lineLength + (newline != NULL ? 1 : 0);
+    if (*lineLength > 0 && line[*lineLength - 1] == '\r')
+        --*lineLength;
+    return line;
+}
+
+/* Prints a line with control characters made visible: a transcript can hold
+ * binary data (a client run alone writes its framed messages to stdout). */
+static void printEscaped(const char *prefix, const char *line, size_t length)
+{
+    size_t i;
+
+    fputs(prefix, stdout);
+    for (i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            printf("\\x%02X", c);
+        else
+            putchar(c);
+    }
+    putchar('\n');
+}
+
+/* ---- reading a process's output -------------------------------------- */
+
+/* Handles the complete lines that arrived since the last call (at the end
+ * of the stream, the unfinished one too): --show prints them, and the ready
+ * line sets the event the main thread waits on. */
+static void takeLines(Output *o, BOOL atEnd)
+{
+    size_t at = o->scanned, lineLength;
+    const char *line;
+
+    for (;;) {
+        size_t before = at;
+        if (!atEnd && memchr(o->text + at, '\n', o->length - at) == NULL)
+            break;
+        line = nextLine(o->text, o->length, &at, &lineLength);
+        if (line == NULL)
+            break;
+        if (show) {
+            char prefix[40];
+            snprintf(prefix, sizeof prefix, "[%-11s] ", o->label);
+            EnterCriticalSection(&printLock);
+            printEscaped(prefix, line, lineLength);
+            LeaveCriticalSection(&printLock);
+        }
+        if (o->readyEvent != NULL && matches(readyPattern, line, lineLength) &&
+            !SetEvent(o->readyEvent))
+            errExit("SetEvent");
+        o->scanned = at;
+        (void)before;
+    }
+}
+
+static DWORD WINAPI readOutput(LPVOID param)
+{
+    Output *o = param;
+    char chunk[4096];
+    DWORD n;
+
+    for (;;) {
+        if (!ReadFile(o->pipe, chunk, sizeof chunk, &n, NULL)) {
+            if (GetLastError() != ERROR_BROKEN_PIPE) /* broken: all writers closed */
+                errMsg("ReadFile (%s)", o->label);
+            break;
+        }
+        if (o->length + n + 1 > o->capacity) {
+            size_t capacity = (o->capacity + n + 1) * 2;
+            char *bigger = o->text == NULL
+                               ? HeapAlloc(GetProcessHeap(), 0, capacity)
+                               : HeapReAlloc(GetProcessHeap(), 0, o->text, capacity);
+            if (bigger == NULL)
+                fatal("no memory for %lu bytes of %s", (unsigned long)capacity, o->label);
+            o->text = bigger;
+            o->capacity = capacity;
+        }
+        memcpy(o->text + o->length, chunk, n);
+        o->length += n;
+        o->text[o->length] = '\0';
+        takeLines(o, FALSE);
+    }
+    takeLines(o, TRUE);
+    return 0;
+}
+
+/* ---- starting a process ---------------------------------------------- */
+
+/* Appends word to line quoted so that the child's C runtime, or
+ * CommandLineToArgvW, splits it back out exactly: inside quotes, backslashes
+ * are literal unless they come before a '"' or the closing quote. */
+static size_t appendQuoted(char *line, size_t at, const char *word)
+{
+    const char *p = word;
+
+    if (*word != '\0' && strpbrk(word, " \t\n\v\"") == NULL) {
+        memcpy(line + at, word, strlen(word));
+        return at + strlen(word);
+    }
+    line[at++] = '"';
+    for (;;) {
+        size_t backslashes = 0;
+        while (*p == '\\') {
+            backslashes++;
+            p++;
+        }
+        if (*p == '"' || *p == '\0')
+            backslashes = backslashes * 2 + (*p == '"'); /* double them */
+        while (backslashes-- > 0)
+            line[at++] = '\\';
+        if (*p == '\0')
+            break;
+        line[at++] = *p++;
+    }
+    line[at++] = '"';
+    return at;
+}
+
+static wchar_t *buildCommandLine(char **words, int count)
+{
+    size_t bytes = 1, at = 0;
+    char *line;
+    wchar_t *wide;
+    int i, n;
+
+    for (i = 0; i < count; i++)
+        bytes += strlen(words[i]) * 2 + 3;
+    line = HeapAlloc(GetProcessHeap(), 0, bytes);
+    if (line == NULL)
+        fatal("no memory for a command line");
+    for (i = 0; i < count; i++) {
+        if (i > 0)
+            line[at++] = ' ';
+        at = appendQuoted(line, at, words[i]);
+    }
+    line[at] = '\0';
+    n = MultiByteToWideChar(CP_UTF8, 0, line, -1, NULL, 0);
+    wide = n > 0 ? HeapAlloc(GetProcessHeap(), 0, (size_t)n * sizeof(wchar_t)) : NULL;
+    if (wide == NULL || MultiByteToWideChar(CP_UTF8, 0, line, -1, wide, n) == 0)
+        errExit("MultiByteToWideChar (command line)");
+    if (!HeapFree(GetProcessHeap(), 0, line))
+        errExit("HeapFree");
+    return wide;
+}
+
+/* Writes --input to the child's stdin, turning "\n" into a new line. */
+static void writeInput(HANDLE pipe, const char *input)
+{
+    char c;
+    DWORD written;
+
+    for (; *input != '\0'; input++) {
+        c = *input;
+        if (c == '\\' && input[1] == 'n')
+            c = '\n', input++;
+        else if (c == '\\' && input[1] == '\\')
+            input++;
+        if (!WriteFile(pipe, &c, 1, &written, NULL))
+            errExit("WriteFile (stdin)");
+    }
+}
+
+static void startProcess(Process *p, HANDLE job)
+{
+    SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
+    HANDLE stdinRead, outWrite, errWrite;
+    STARTUPINFOW startup;
+    PROCESS_INFORMATION info;
+    wchar_t *commandLine = buildCommandLine(p->words, p->wordCount);
+
+    /* Each pipe is made inheritable, then our end is taken back out, so the
+     * child inherits only its own three ends. We start processes one at a
+     * time, so no other child can inherit these by accident. */
+    if (!CreatePipe(&stdinRead, &p->stdinWrite, &inheritable, STDIN_PIPE_BYTES) ||
+        !CreatePipe(&p->out.pipe, &outWrite, &inheritable, 0) ||
+        !CreatePipe(&p->err.pipe, &errWrite, &inheritable, 0))
+        errExit("CreatePipe");
+    if (!SetHandleInformation(p->stdinWrite, HANDLE_FLAG_INHERIT, 0) ||
+        !SetHandleInformation(p->out.pipe, HANDLE_FLAG_INHERIT, 0) ||
+        !SetHandleInformation(p->err.pipe, HANDLE_FLAG_INHERIT, 0))
+        errExit("SetHandleInformation");
+
+    ZeroMemory(&startup, sizeof startup);
+    startup.cb = sizeof startup;
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = stdinRead;
+    startup.hStdOutput = outWrite;
+    startup.hStdError = errWrite;
+    /* Suspended until it is in the job, so that any child it starts is in
+     * the job too, and a timeout can end the whole tree. */
+    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE, CREATE_SUSPENDED,
+                        NULL, NULL, &startup, &info))
+        errExit("CreateProcessW %s", p->words[0]);
+    if (!AssignProcessToJobObject(job, info.hProcess))
+        errExit("AssignProcessToJobObject");
+    if (ResumeThread(info.hThread) == (DWORD)-1)
+        errExit("ResumeThread");
+    if (!CloseHandle(info.hThread) || !CloseHandle(stdinRead) ||
+        !CloseHandle(outWrite) || !CloseHandle(errWrite))
+        errExit("CloseHandle");
+    if (!HeapFree(GetProcessHeap(), 0, commandLine))
+        errExit("HeapFree");
+    p->process = info.hProcess;
+
+    if (p->input != NULL)
+        writeInput(p->stdinWrite, p->input);
+    if (!p->holdStdin) {
+        if (!CloseHandle(p->stdinWrite))
+            errExit("CloseHandle");
+        p->stdinWrite = NULL;
+    }
+    p->out.thread = CreateThread(NULL, 0, readOutput, &p->out, 0, NULL);
+    p->err.thread = CreateThread(NULL, 0, readOutput, &p->err, 0, NULL);
+    if (p->out.thread == NULL || p->err.thread == NULL)
+        errExit("CreateThread");
+}
+
+/* ---- checking what happened ------------------------------------------ */
+
+static BOOL isRole(const char *role, const Process *p)
+{
+    return strcmp(role, p->name) == 0 ||
+           (strcmp(role, "client") == 0 && strncmp(p->name, "client", 6) == 0);
+}
+
+/* Runs the checks on one stream of one process; returns how many failed. */
+static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
+                       const Check *checks, int checkCount)
+{
+    size_t cursor = 0, at, lineLength;
+    long lineNumber, cursorLine = 0, found;
+    const char *line;
+    int i, failures = 0;
+
+    for (i = 0; i < checkCount; i++) {
+        const Check *c = &checks[i];
+        if (c->onStderr != onStderr || !isRole(c->role, p))
+            continue;
+        at = c->kind == EXPECT ? cursor : 0;
+        lineNumber = c->kind == EXPECT ? cursorLine : 0;
+        found = 0;
+        while ((line = nextLine(o->text, o->length, &at, &lineLength)) != NULL) {
+            lineNumber++;
+            if (!matches(c->pattern, line, lineLength))
+                continue;
+            found++;
+            if (c->kind == EXPECT) {
+                cursor = at;
+                cursorLine = lineNumber;
+                break;
+            }
+            if (c->kind == REJECT) {
+                printf("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n",
+                       o->label, lineNumber, c->pattern);
+                failures++;
+                break;
+            }
+        }
+        if (c->kind == EXPECT && found == 0) {
+            printf("pairtest: FAIL: %s: no line matches \"%s\"", o->label, c->pattern);
+            printf(cursorLine > 0 ? " after line %ld\n" : "\n", cursorLine);
+            failures++;
+        } else if (c->kind == EXPECT_COUNT && found != c->count) {
+            printf("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n",
+                   o->label, found, c->pattern, c->count);
+            failures++;
+        }
+    }
+    return failures;
+}
+
+static void printTranscript(const Process *p)
+{
+    const Output *streams[2];
+    size_t at, lineLength;
+    const char *line;
+    int s, i;
+
+    streams[0] = &p->out;
+    streams[1] = &p->err;
+    printf("==== %s:", p->name);
+    for (i = 0; i < p->wordCount; i++)
+        printf(" %s", p->words[i]);
+    printf("\n     exit code %lu (0x%08lX)\n", (unsigned long)p->exitCode,
+           (unsigned long)p->exitCode);
+    for (s = 0; s < 2; s++) {
+        printf("---- %s ----\n", streams[s]->label);
+        at = 0;
+        while ((line = nextLine(streams[s]->text, streams[s]->length, &at,
+                                &lineLength)) != NULL)
+            printEscaped("", line, lineLength);
+    }
+}
+
+/* ---- the command line ------------------------------------------------ */
+
+static Process *findRole(Process *processes, int count, const char *role)
+{
+    int i;
+
+    for (i = 0; i < count; i++)
+        if (strcmp(processes[i].name, role) == 0)
+            return &processes[i];
+    return NULL;
+}
+
+/* "client2.err" -> role "client2", on stderr. */
+static void parseStream(const char *text, Check *c)
+{
+    const char *dot = strrchr(text, '.');
+    size_t roleLength = dot != NULL ? (size_t)(dot - text) : 0;
+
+    if (dot == NULL || roleLength == 0 || roleLength >= sizeof c->role ||
+        (strcmp(dot, ".out") != 0 && strcmp(dot, ".err") != 0))
+        usageErr("\"%s\" is not a stream (ROLE.out or ROLE.err)", text);
+    memcpy(c->role, text, roleLength);
+    c->role[roleLength] = '\0';
+    c->onStderr = strcmp(dot, ".err") == 0;
+}
+
+int main(int argc, char *argv[])
+{
+    Process *processes, *p;
+    Check *checks;
+    int processCount = 0, checkCount = 0, clientCount = 0, failures = 0, i;
+    long timeoutSeconds = DEFAULT_TIMEOUT_S;
+    const char *title = NULL, *timedOutAt = NULL;
+    HANDLE job;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
+    ULONGLONG deadline;
+    BOOL serverReady = TRUE;
+
+    initProgram(&argc, &argv, usage);
+    /* Every word is at most one process or one check: size the arrays so. */
+    processes = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *processes);
+    checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *checks);
+    if (processes == NULL || checks == NULL)
+        fatal("no memory for %d arguments", argc);
+
+    /* Roles named by --exit/--input/--hold-stdin must exist already, so
+     * processes come first on the command line, then what applies to them. */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0) {
+            showHelp();
+        } else if (strcmp(a, "--server") == 0 || strcmp(a, "--client") == 0) {
+            BOOL isServer = strcmp(a, "--server") == 0;
+            int words = (int)getNumber(optionValue(argc, argv, &i), 1, argc - i - 1, a);
+            if (isServer && (processCount > 0))
+                usageErr("--server must come once, before any --client");
+            p = &processes[processCount++];
+            if (isServer)
+                snprintf(p->name, sizeof p->name, "server");
+            else
+                snprintf(p->name, sizeof p->name, "client%d", ++clientCount);
+            p->words = &argv[i + 1];
+            p->wordCount = words;
+            i += words;
+        } else if (strcmp(a, "--expect") == 0 || strcmp(a, "--reject") == 0 ||
+                   strcmp(a, "--expect-count") == 0) {
+            Check *c = &checks[checkCount++];
+            c->kind = strcmp(a, "--expect") == 0   ? EXPECT
+                      : strcmp(a, "--reject") == 0 ? REJECT
+                                                   : EXPECT_COUNT;
+            parseStream(optionValue(argc, argv, &i), c);
+            if (c->kind == EXPECT_COUNT)
+                c->count = getNumber(optionValue(argc, argv, &i), 0, 100000000, a);
+            c->pattern = optionValue(argc, argv, &i);
+        } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
+                   strcmp(a, "--hold-stdin") == 0) {
+            const char *role = optionValue(argc, argv, &i);
+            p = findRole(processes, processCount, role);
+            if (p == NULL)
+                usageErr("%s %s: no such process (declare processes first)", a, role);
+            if (strcmp(a, "--exit") == 0)
+                p->expectedExit = (DWORD)getNumber(optionValue(argc, argv, &i), 0,
+                                                   0x7FFFFFFF, a);
+            else if (strcmp(a, "--input") == 0)
+                p->input = optionValue(argc, argv, &i);
+            else
+                p->holdStdin = TRUE;
+            if (p->input != NULL && strlen(p->input) >= STDIN_PIPE_BYTES)
+                usageErr("--input is limited to %d bytes", STDIN_PIPE_BYTES - 1);
+        } else if (strcmp(a, "--ready") == 0) {
+            readyPattern = optionValue(argc, argv, &i);
+        } else if (strcmp(a, "--timeout") == 0) {
+            timeoutSeconds = getNumber(optionValue(argc, argv, &i), 1, 86400, a);
+        } else if (strcmp(a, "--show") == 0) {
+            show = TRUE;
+        } else if (strcmp(a, "--title") == 0) {
+            title = optionValue(argc, argv, &i);
+        } else {
+            usageErr("unknown argument \"%s\"", a);
+        }
+    }
+    if (processCount == 0)
+        usageErr("nothing to run: give a --server or a --client");
+    if (readyPattern != NULL && strcmp(processes[0].name, "server") != 0)
+        usageErr("--ready needs a --server");
+    for (i = 0; i < checkCount; i++)
+        if (strcmp(checks[i].role, "client") != 0 &&
+            findRole(processes, processCount, checks[i].role) == NULL)
+            usageErr("a check names %s, which is not one of the processes", checks[i].role);
+
+    InitializeCriticalSection(&printLock);
+    /* Closing the job's last handle -- when we exit, however we exit -- kills
+     * every process still in it: nothing outlives the test. */
+    job = CreateJobObjectW(NULL, NULL);
+    if (job == NULL)
+        errExit("CreateJobObjectW");
+    ZeroMemory(&limits, sizeof limits);
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits,
+                                 sizeof limits))
+        errExit("SetInformationJobObject");
+
+    for (i = 0; i < processCount; i++) {
+        p = &processes[i];
+        p->out.label = HeapAlloc(GetProcessHeap(), 0, 32);
+        p->err.label = HeapAlloc(GetProcessHeap(), 0, 32);
+        if (p->out.label == NULL || p->err.label == NULL)
+            fatal("no memory for labels");
+        snprintf((char *)p->out.label, 32, "%s.out", p->name);
+        snprintf((char *)p->err.label, 32, "%s.err", p->name);
+    }
+    if (show && title != NULL)
+        printf("\n=== %s ===\n", title);
+
+    deadline = GetTickCount64() + (ULONGLONG)timeoutSeconds * 1000;
+#define REMAINING_MS() \
+    (GetTickCount64() >= deadline ? 0 : (DWORD)(deadline - GetTickCount64()))
+
+    for (i = 0; i < processCount && timedOutAt == NULL && serverReady; i++) {
+        p = &processes[i];
+        if (show)
+            printf("[pairtest   ] starting %s: %s\n", p->name, p->words[0]);
+        if (i == 0 && readyPattern != NULL) {
+            p->out.readyEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+            if (p->out.readyEvent == NULL)
+                errExit("CreateEventW");
+        }
+        startProcess(p, job);
+        if (p->out.readyEvent != NULL) {
+            /* Ready line, or the server's stdout closed without one. */
+            HANDLE waitFor[2];
+            DWORD which;
+            waitFor[0] = p->out.readyEvent;
+            waitFor[1] = p->out.thread;
+            which = WaitForMultipleObjects(2, waitFor, FALSE, REMAINING_MS());
+            if (which == WAIT_TIMEOUT) {
+                timedOutAt = "the server's ready line";
+            } else if (which == WAIT_OBJECT_0 + 1) {
+                printf("pairtest: FAIL: server.out closed with no line matching --ready \"%s\"\n",
+                       readyPattern);
+                serverReady = FALSE;
+                failures++;
+            } else if (which != WAIT_OBJECT_0) {
+                errExit("WaitForMultipleObjects");
+            }
+        }
+    }
+
+    /* Wait for every process, then for every pipe to be closed. */
+    for (i = 0; i < processCount && timedOutAt == NULL; i++) {
+        p = &processes[i];
+        if (p->process != NULL &&
+            WaitForSingleObject(p->process, REMAINING_MS()) == WAIT_TIMEOUT)
+            timedOutAt = p->name;
+    }
+    for (i = 0; i < processCount && timedOutAt == NULL; i++) {
+        p = &processes[i];
+        if (p->process != NULL &&
+            (WaitForSingleObject(p->out.thread, REMAINING_MS()) == WAIT_TIMEOUT ||
+             WaitForSingleObject(p->err.thread, REMAINING_MS()) == WAIT_TIMEOUT))
+            timedOutAt = "the output pipes to close (a child still running?)";
+    }
+    if (timedOutAt != NULL) {
+        printf("pairtest: FAIL: timed out after %ld s waiting for %s, killing every process\n",
+               timeoutSeconds, timedOutAt);
+        failures++;
+        if (!TerminateJobObject(job, 1))
+            errExit("TerminateJobObject");
+    }
+
+    /* Collect exit codes and finish the readers (quick now: all have ended). */
+    for (i = 0; i < processCount; i++) {
+        p = &processes[i];
+        if (p->process == NULL)
+            continue;
+        if (WaitForSingleObject(p->process, INFINITE) != WAIT_OBJECT_0 ||
+            WaitForSingleObject(p->out.thread, INFINITE) != WAIT_OBJECT_0 ||
+            WaitForSingleObject(p->err.thread, INFINITE) != WAIT_OBJECT_0)
+            errExit("WaitForSingleObject");
+        if (!GetExitCodeProcess(p->process, &p->exitCode))
+            errExit("GetExitCodeProcess");
+    }
+
+    for (i = 0; i < processCount; i++) {
+        p = &processes[i];
+        if (p->process == NULL)
+            continue;
+        if (timedOutAt == NULL && p->exitCode != p->expectedExit) {
+            printf("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
+                   (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
+            failures++;
+        }
+        failures += checkOutput(p, &p->out, FALSE, checks, checkCount);
+        failures += checkOutput(p, &p->err, TRUE, checks, checkCount);
+    }
+    if (failures > 0)
+        for (i = 0; i < processCount; i++)
+            if (processes[i].process != NULL)
+                printTranscript(&processes[i]);
+    printf("pairtest: %s: %d process%s, %d check%s, %d failed\n",
+           failures == 0 ? "PASS" : "FAIL", processCount, processCount == 1 ? "" : "es",
+           checkCount + processCount, checkCount + processCount == 1 ? "" : "s", failures);
+
+    for (i = 0; i < processCount; i++) {
+        p = &processes[i];
+        if (p->process != NULL &&
+            (!CloseHandle(p->process) || !CloseHandle(p->out.pipe) ||
+             !CloseHandle(p->err.pipe) || !CloseHandle(p->out.thread) ||
+             !CloseHandle(p->err.thread) ||
+             (p->stdinWrite != NULL && !CloseHandle(p->stdinWrite)) ||
+             (p->out.readyEvent != NULL && !CloseHandle(p->out.readyEvent))))
+            errExit("CloseHandle");
+        if ((p->out.text != NULL && !HeapFree(GetProcessHeap(), 0, p->out.text)) ||
+            (p->err.text != NULL && !HeapFree(GetProcessHeap(), 0, p->err.text)) ||
+            !HeapFree(GetProcessHeap(), 0, (char *)p->out.label) ||
+            !HeapFree(GetProcessHeap(), 0, (char *)p->err.label))
+            errExit("HeapFree");
+    }
+    if (!CloseHandle(job) || !HeapFree(GetProcessHeap(), 0, processes) ||
+        !HeapFree(GetProcessHeap(), 0, checks))
+        errExit("CloseHandle or HeapFree");
+    DeleteCriticalSection(&printLock);
+    return failures == 0 ? 0 : 1;
+}
