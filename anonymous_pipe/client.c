@@ -92,16 +92,25 @@ int main(int argc, char *argv[])
 
     reportTo = GetStdHandle(STD_ERROR_HANDLE);
     if (console) {
-        /* Our own console: CONOUT$ is its screen, whatever stderr is. */
-        reportTo = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
-                               FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                               OPEN_EXISTING, 0, NULL);
-        if (reportTo == INVALID_HANDLE_VALUE)
-            errExit("CreateFileW CONOUT$");
-        if (!SetConsoleOutputCP(CP_UTF8))
-            errMsg("SetConsoleOutputCP");
-        if (!SetConsoleTitleW(L"anonymous_pipe_client"))
-            errMsg("SetConsoleTitleW");
+        /* Our own console: CONOUT$ is its screen, whatever stderr is. Wine
+         * with no display gives a console that cannot be written: then say
+         * so and report on stderr, rather than stop in mid-conversation. */
+        HANDLE screen = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
+                                    FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                                    OPEN_EXISTING, 0, NULL);
+        DWORD mode;
+        if (screen == INVALID_HANDLE_VALUE || !GetConsoleMode(screen, &mode)) {
+            errMsg("no usable console window (CONOUT$), reporting on stderr");
+            if (screen != INVALID_HANDLE_VALUE && !CloseHandle(screen))
+                errExit("CloseHandle");
+            console = pause = FALSE;
+        } else {
+            reportTo = screen;
+            if (!SetConsoleOutputCP(CP_UTF8))
+                errMsg("SetConsoleOutputCP");
+            if (!SetConsoleTitleW(L"anonymous_pipe_client"))
+                errMsg("SetConsoleTitleW");
+        }
     }
 
     for (i = 1; i <= count; i++) {

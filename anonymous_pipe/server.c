@@ -99,7 +99,9 @@ int main(int argc, char *argv[])
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = toClientRead;
     startup.hStdOutput = fromClientWrite;
-    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE);
+    startup.hStdError = GetStdHandle(STD_ERROR_HANDLE); /* may be NULL: none */
+    if (startup.hStdError == INVALID_HANDLE_VALUE)
+        errExit("GetStdHandle");
     swprintf(commandLine, sizeof commandLine / sizeof commandLine[0],
              L"\"%ls\" --count %ld%ls", clientPath, count,
              !newConsole ? L"" : pause ? L" --console --pause" : L" --console");

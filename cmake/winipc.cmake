@@ -96,12 +96,12 @@ function(winipc_add_pair_test name)
     endif()
   endwhile()
 
-  set(command pairtest --timeout ${timeout} ${processes} ${options})
-  add_test(NAME ${name} COMMAND ${command})
+  set(harness_args --timeout ${timeout} ${processes} ${options})
+  add_test(NAME ${name} COMMAND pairtest ${harness_args})
   winipc_set_test_properties(${name} ${timeout})
   if(tour)
     set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
-                 "COMMAND;pairtest;--show;--title;${tour};${command}")
+                 "COMMAND;pairtest;--show;--title;${tour};${harness_args}")
   endif()
 endfunction()
 

@@ -43,7 +43,7 @@
 #define STDIN_PIPE_BYTES 65536 /* --input must fit, so writing it never blocks */
 
 typedef struct {
-    const char *label;  /* "server.out" */
+    char label[24];     /* "server.out" */
     HANDLE pipe;        /* our read end */
     HANDLE thread;      /* reads the pipe into text */
     char *text;         /* all output so far; only the thread writes it */
@@ -160,7 +160,6 @@ static void takeLines(Output *o, BOOL atEnd)
     const char *line;
 
     for (;;) {
-        size_t before = at;
         if (!atEnd && memchr(o->text + at, '\n', o->length - at) == NULL)
             break;
         line = nextLine(o->text, o->length, &at, &lineLength);
@@ -177,7 +176,6 @@ static void takeLines(Output *o, BOOL atEnd)
             !SetEvent(o->readyEvent))
             errExit("SetEvent");
         o->scanned = at;
-        (void)before;
     }
 }
 
@@ -294,7 +292,16 @@ static void startProcess(Process *p, HANDLE job)
     HANDLE stdinRead, outWrite, errWrite;
     STARTUPINFOW startup;
     PROCESS_INFORMATION info;
-    wchar_t *commandLine = buildCommandLine(p->words, p->wordCount);
+    wchar_t *commandLine;
+    char *c;
+
+    /* CMake writes paths with '/', Windows with a backslash. (Under Wine a
+     * path like \work\x.exe then means that folder on the current drive,
+     * Z:, which Wine maps to the Linux root.) */
+    for (c = p->words[0]; *c != '\0'; c++)
+        if (*c == '/')
+            *c = '\\';
+    commandLine = buildCommandLine(p->words, p->wordCount);
 
     /* Each pipe is made inheritable, then our end is taken back out, so the
      * child inherits only its own three ends. We start processes one at a
@@ -351,7 +358,9 @@ static BOOL isRole(const char *role, const Process *p)
            (strcmp(role, "client") == 0 && strncmp(p->name, "client", 6) == 0);
 }
 
-/* Runs the checks on one stream of one process; returns how many failed. */
+/* Runs the checks on one stream of one process; returns how many failed.
+ * Each check prints a line, "ok" or "FAIL", so a log shows what was tested
+ * (the tour, --show, prints only the failures). */
 static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
                        const Check *checks, int checkCount)
 {
@@ -364,6 +373,7 @@ static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
         const Check *c = &checks[i];
         if (c->onStderr != onStderr || !isRole(c->role, p))
             continue;
+        /* An --expect searches on from the line the previous one matched. */
         at = c->kind == EXPECT ? cursor : 0;
         lineNumber = c->kind == EXPECT ? cursorLine : 0;
         found = 0;
@@ -377,22 +387,35 @@ static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
                 cursorLine = lineNumber;
                 break;
             }
-            if (c->kind == REJECT) {
-                printf("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n",
-                       o->label, lineNumber, c->pattern);
-                failures++;
+            if (c->kind == REJECT)
                 break;
-            }
         }
         if (c->kind == EXPECT && found == 0) {
             printf("pairtest: FAIL: %s: no line matches \"%s\"", o->label, c->pattern);
-            printf(cursorLine > 0 ? " after line %ld\n" : "\n", cursorLine);
-            failures++;
-        } else if (c->kind == EXPECT_COUNT && found != c->count) {
+            if (cursorLine > 0)
+                printf(" after line %ld", cursorLine);
+            printf("\n");
+        } else if (c->kind == EXPECT) {
+            if (!show)
+                printf("pairtest: ok: %s line %ld matches \"%s\"\n", o->label, lineNumber,
+                       c->pattern);
+        } else if (c->kind == REJECT && found > 0) {
+            printf("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n", o->label,
+                   lineNumber, c->pattern);
+        } else if (c->kind == REJECT) {
+            if (!show)
+                printf("pairtest: ok: no line of %s matches \"%s\"\n", o->label, c->pattern);
+        } else if (found != c->count) {
             printf("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n",
                    o->label, found, c->pattern, c->count);
-            failures++;
+        } else {
+            if (!show)
+                printf("pairtest: ok: %s: %ld lines match \"%s\"\n", o->label, found,
+                       c->pattern);
         }
+        if ((c->kind == EXPECT && found == 0) || (c->kind == REJECT && found > 0) ||
+            (c->kind == EXPECT_COUNT && found != c->count))
+            failures++;
     }
     return failures;
 }
@@ -420,15 +443,27 @@ static void printTranscript(const Process *p)
     }
 }
 
-/* ---- the command line ------------------------------------------------ */
+/* ---- the run ------------------------------------------------------------ */
 
-static Process *findRole(Process *processes, int count, const char *role)
+typedef struct {
+    Process *processes;
+    int processCount, clientCount;
+    Check *checks;
+    int checkCount;
+    long timeoutSeconds;
+    const char *title;
+    ULONGLONG deadline;
+    HANDLE job;
+    const char *timedOutAt; /* what we were waiting for at the timeout */
+} Run;
+
+static Process *findRole(Run *run, const char *role)
 {
     int i;
 
-    for (i = 0; i < count; i++)
-        if (strcmp(processes[i].name, role) == 0)
-            return &processes[i];
+    for (i = 0; i < run->processCount; i++)
+        if (strcmp(run->processes[i].name, role) == 0)
+            return &run->processes[i];
     return NULL;
 }
 
@@ -446,47 +481,41 @@ static void parseStream(const char *text, Check *c)
     c->onStderr = strcmp(dot, ".err") == 0;
 }
 
-int main(int argc, char *argv[])
+static void parseArguments(Run *run, int argc, char *argv[])
 {
-    Process *processes, *p;
-    Check *checks;
-    int processCount = 0, checkCount = 0, clientCount = 0, failures = 0, i;
-    long timeoutSeconds = DEFAULT_TIMEOUT_S;
-    const char *title = NULL, *timedOutAt = NULL;
-    HANDLE job;
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
-    ULONGLONG deadline;
-    BOOL serverReady = TRUE;
+    int i;
 
-    initProgram(&argc, &argv, usage);
     /* Every word is at most one process or one check: size the arrays so. */
-    processes = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *processes);
-    checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *checks);
-    if (processes == NULL || checks == NULL)
+    run->processes = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
+                               (size_t)argc * sizeof *run->processes);
+    run->checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
+                            (size_t)argc * sizeof *run->checks);
+    if (run->processes == NULL || run->checks == NULL)
         fatal("no memory for %d arguments", argc);
+    run->timeoutSeconds = DEFAULT_TIMEOUT_S;
 
-    /* Roles named by --exit/--input/--hold-stdin must exist already, so
-     * processes come first on the command line, then what applies to them. */
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0) {
             showHelp();
         } else if (strcmp(a, "--server") == 0 || strcmp(a, "--client") == 0) {
-            BOOL isServer = strcmp(a, "--server") == 0;
-            int words = (int)getNumber(optionValue(argc, argv, &i), 1, argc - i - 1, a);
-            if (isServer && (processCount > 0))
-                usageErr("--server must come once, before any --client");
-            p = &processes[processCount++];
-            if (isServer)
+            Process *p = &run->processes[run->processCount];
+            const char *count = optionValue(argc, argv, &i);
+            p->wordCount = (int)getNumber(count, 1, argc - i - 1, a);
+            p->words = &argv[i + 1];
+            i += p->wordCount;
+            if (strcmp(a, "--client") == 0)
+                snprintf(p->name, sizeof p->name, "client%d", ++run->clientCount);
+            else if (run->processCount == 0)
                 snprintf(p->name, sizeof p->name, "server");
             else
-                snprintf(p->name, sizeof p->name, "client%d", ++clientCount);
-            p->words = &argv[i + 1];
-            p->wordCount = words;
-            i += words;
+                usageErr("--server must come once, before any --client");
+            snprintf(p->out.label, sizeof p->out.label, "%s.out", p->name);
+            snprintf(p->err.label, sizeof p->err.label, "%s.err", p->name);
+            run->processCount++;
         } else if (strcmp(a, "--expect") == 0 || strcmp(a, "--reject") == 0 ||
                    strcmp(a, "--expect-count") == 0) {
-            Check *c = &checks[checkCount++];
+            Check *c = &run->checks[run->checkCount++];
             c->kind = strcmp(a, "--expect") == 0   ? EXPECT
                       : strcmp(a, "--reject") == 0 ? REJECT
                                                    : EXPECT_COUNT;
@@ -496,8 +525,9 @@ int main(int argc, char *argv[])
             c->pattern = optionValue(argc, argv, &i);
         } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
                    strcmp(a, "--hold-stdin") == 0) {
+            /* These name a process, so processes come first on the line. */
             const char *role = optionValue(argc, argv, &i);
-            p = findRole(processes, processCount, role);
+            Process *p = findRole(run, role);
             if (p == NULL)
                 usageErr("%s %s: no such process (declare processes first)", a, role);
             if (strcmp(a, "--exit") == 0)
@@ -512,107 +542,108 @@ int main(int argc, char *argv[])
         } else if (strcmp(a, "--ready") == 0) {
             readyPattern = optionValue(argc, argv, &i);
         } else if (strcmp(a, "--timeout") == 0) {
-            timeoutSeconds = getNumber(optionValue(argc, argv, &i), 1, 86400, a);
+            run->timeoutSeconds = getNumber(optionValue(argc, argv, &i), 1, 86400, a);
         } else if (strcmp(a, "--show") == 0) {
             show = TRUE;
         } else if (strcmp(a, "--title") == 0) {
-            title = optionValue(argc, argv, &i);
+            run->title = optionValue(argc, argv, &i);
         } else {
             usageErr("unknown argument \"%s\"", a);
         }
     }
-    if (processCount == 0)
+    if (run->processCount == 0)
         usageErr("nothing to run: give a --server or a --client");
-    if (readyPattern != NULL && strcmp(processes[0].name, "server") != 0)
+    if (readyPattern != NULL && strcmp(run->processes[0].name, "server") != 0)
         usageErr("--ready needs a --server");
-    for (i = 0; i < checkCount; i++)
-        if (strcmp(checks[i].role, "client") != 0 &&
-            findRole(processes, processCount, checks[i].role) == NULL)
-            usageErr("a check names %s, which is not one of the processes", checks[i].role);
+    for (i = 0; i < run->checkCount; i++)
+        if (strcmp(run->checks[i].role, "client") != 0 &&
+            findRole(run, run->checks[i].role) == NULL)
+            usageErr("a check names %s, which is not one of the processes",
+                     run->checks[i].role);
+}
 
-    InitializeCriticalSection(&printLock);
-    /* Closing the job's last handle -- when we exit, however we exit -- kills
-     * every process still in it: nothing outlives the test. */
-    job = CreateJobObjectW(NULL, NULL);
-    if (job == NULL)
-        errExit("CreateJobObjectW");
-    ZeroMemory(&limits, sizeof limits);
-    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-    if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits,
-                                 sizeof limits))
-        errExit("SetInformationJobObject");
+static DWORD remainingMs(const Run *run)
+{
+    ULONGLONG now = GetTickCount64();
 
-    for (i = 0; i < processCount; i++) {
-        p = &processes[i];
-        p->out.label = HeapAlloc(GetProcessHeap(), 0, 32);
-        p->err.label = HeapAlloc(GetProcessHeap(), 0, 32);
-        if (p->out.label == NULL || p->err.label == NULL)
-            fatal("no memory for labels");
-        snprintf((char *)p->out.label, 32, "%s.out", p->name);
-        snprintf((char *)p->err.label, 32, "%s.err", p->name);
-    }
-    if (show && title != NULL)
-        printf("\n=== %s ===\n", title);
+    return now >= run->deadline ? 0 : (DWORD)(run->deadline - now);
+}
 
-    deadline = GetTickCount64() + (ULONGLONG)timeoutSeconds * 1000;
-#define REMAINING_MS() \
-    (GetTickCount64() >= deadline ? 0 : (DWORD)(deadline - GetTickCount64()))
+/* Starts the server, waits for its ready line, then starts the clients.
+ * Returns the number of failures (0 or 1: no ready line). */
+static int startAll(Run *run)
+{
+    int i;
 
-    for (i = 0; i < processCount && timedOutAt == NULL && serverReady; i++) {
-        p = &processes[i];
-        if (show)
-            printf("[pairtest   ] starting %s: %s\n", p->name, p->words[0]);
+    for (i = 0; i < run->processCount; i++) {
+        Process *p = &run->processes[i];
+        if (show) {
+            const char *exe = strrchr(p->words[0], '/');
+            const char *backslash = strrchr(p->words[0], '\\');
+            int w;
+            if (backslash != NULL && (exe == NULL || backslash > exe))
+                exe = backslash;
+            printf("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
+            for (w = 1; w < p->wordCount; w++)
+                printf(" %s", p->words[w]);
+            printf("\n");
+        }
         if (i == 0 && readyPattern != NULL) {
             p->out.readyEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
             if (p->out.readyEvent == NULL)
                 errExit("CreateEventW");
         }
-        startProcess(p, job);
+        startProcess(p, run->job);
         if (p->out.readyEvent != NULL) {
-            /* Ready line, or the server's stdout closed without one. */
+            /* The ready line, or the server's stdout closed without one. */
             HANDLE waitFor[2];
             DWORD which;
             waitFor[0] = p->out.readyEvent;
             waitFor[1] = p->out.thread;
-            which = WaitForMultipleObjects(2, waitFor, FALSE, REMAINING_MS());
+            which = WaitForMultipleObjects(2, waitFor, FALSE, remainingMs(run));
             if (which == WAIT_TIMEOUT) {
-                timedOutAt = "the server's ready line";
+                run->timedOutAt = "the server's ready line";
+                return 0;
             } else if (which == WAIT_OBJECT_0 + 1) {
-                printf("pairtest: FAIL: server.out closed with no line matching --ready \"%s\"\n",
-                       readyPattern);
-                serverReady = FALSE;
-                failures++;
+                printf("pairtest: FAIL: server.out closed with no line matching "
+                       "--ready \"%s\"\n", readyPattern);
+                return 1;
             } else if (which != WAIT_OBJECT_0) {
                 errExit("WaitForMultipleObjects");
             }
         }
     }
+    return 0;
+}
 
-    /* Wait for every process, then for every pipe to be closed. */
-    for (i = 0; i < processCount && timedOutAt == NULL; i++) {
-        p = &processes[i];
+/* Waits for every process to exit and every output pipe to close; past the
+ * deadline, kills the whole tree. Then collects the exit codes. */
+static void waitAll(Run *run)
+{
+    int i;
+
+    for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
+        Process *p = &run->processes[i];
         if (p->process != NULL &&
-            WaitForSingleObject(p->process, REMAINING_MS()) == WAIT_TIMEOUT)
-            timedOutAt = p->name;
+            WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT)
+            run->timedOutAt = p->name;
     }
-    for (i = 0; i < processCount && timedOutAt == NULL; i++) {
-        p = &processes[i];
+    for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
+        Process *p = &run->processes[i];
         if (p->process != NULL &&
-            (WaitForSingleObject(p->out.thread, REMAINING_MS()) == WAIT_TIMEOUT ||
-             WaitForSingleObject(p->err.thread, REMAINING_MS()) == WAIT_TIMEOUT))
-            timedOutAt = "the output pipes to close (a child still running?)";
+            (WaitForSingleObject(p->out.thread, remainingMs(run)) == WAIT_TIMEOUT ||
+             WaitForSingleObject(p->err.thread, remainingMs(run)) == WAIT_TIMEOUT))
+            run->timedOutAt = "the output pipes to close (a child still running?)";
     }
-    if (timedOutAt != NULL) {
-        printf("pairtest: FAIL: timed out after %ld s waiting for %s, killing every process\n",
-               timeoutSeconds, timedOutAt);
-        failures++;
-        if (!TerminateJobObject(job, 1))
+    if (run->timedOutAt != NULL) {
+        printf("pairtest: FAIL: timed out after %ld s waiting for %s, killing every "
+               "process\n", run->timeoutSeconds, run->timedOutAt);
+        if (!TerminateJobObject(run->job, 1))
             errExit("TerminateJobObject");
     }
-
-    /* Collect exit codes and finish the readers (quick now: all have ended). */
-    for (i = 0; i < processCount; i++) {
-        p = &processes[i];
+    /* Everything has ended now: these waits are short. */
+    for (i = 0; i < run->processCount; i++) {
+        Process *p = &run->processes[i];
         if (p->process == NULL)
             continue;
         if (WaitForSingleObject(p->process, INFINITE) != WAIT_OBJECT_0 ||
@@ -622,29 +653,40 @@ int main(int argc, char *argv[])
         if (!GetExitCodeProcess(p->process, &p->exitCode))
             errExit("GetExitCodeProcess");
     }
+}
 
-    for (i = 0; i < processCount; i++) {
-        p = &processes[i];
+/* Exit codes and output checks; returns the number of failures. */
+static int checkAll(const Run *run)
+{
+    int i, failures = 0;
+
+    for (i = 0; i < run->processCount; i++) {
+        const Process *p = &run->processes[i];
         if (p->process == NULL)
-            continue;
-        if (timedOutAt == NULL && p->exitCode != p->expectedExit) {
+            continue; /* never started */
+        if (run->timedOutAt != NULL) {
+            /* killed: its exit code says nothing */
+        } else if (p->exitCode != p->expectedExit) {
             printf("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
                    (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
             failures++;
+        } else {
+            if (!show)
+                printf("pairtest: ok: %s exited with code %lu\n", p->name,
+                       (unsigned long)p->exitCode);
         }
-        failures += checkOutput(p, &p->out, FALSE, checks, checkCount);
-        failures += checkOutput(p, &p->err, TRUE, checks, checkCount);
+        failures += checkOutput(p, &p->out, FALSE, run->checks, run->checkCount);
+        failures += checkOutput(p, &p->err, TRUE, run->checks, run->checkCount);
     }
-    if (failures > 0)
-        for (i = 0; i < processCount; i++)
-            if (processes[i].process != NULL)
-                printTranscript(&processes[i]);
-    printf("pairtest: %s: %d process%s, %d check%s, %d failed\n",
-           failures == 0 ? "PASS" : "FAIL", processCount, processCount == 1 ? "" : "es",
-           checkCount + processCount, checkCount + processCount == 1 ? "" : "s", failures);
+    return failures;
+}
 
-    for (i = 0; i < processCount; i++) {
-        p = &processes[i];
+static void release(Run *run)
+{
+    int i;
+
+    for (i = 0; i < run->processCount; i++) {
+        Process *p = &run->processes[i];
         if (p->process != NULL &&
             (!CloseHandle(p->process) || !CloseHandle(p->out.pipe) ||
              !CloseHandle(p->err.pipe) || !CloseHandle(p->out.thread) ||
@@ -653,14 +695,54 @@ int main(int argc, char *argv[])
              (p->out.readyEvent != NULL && !CloseHandle(p->out.readyEvent))))
             errExit("CloseHandle");
         if ((p->out.text != NULL && !HeapFree(GetProcessHeap(), 0, p->out.text)) ||
-            (p->err.text != NULL && !HeapFree(GetProcessHeap(), 0, p->err.text)) ||
-            !HeapFree(GetProcessHeap(), 0, (char *)p->out.label) ||
-            !HeapFree(GetProcessHeap(), 0, (char *)p->err.label))
+            (p->err.text != NULL && !HeapFree(GetProcessHeap(), 0, p->err.text)))
             errExit("HeapFree");
     }
-    if (!CloseHandle(job) || !HeapFree(GetProcessHeap(), 0, processes) ||
-        !HeapFree(GetProcessHeap(), 0, checks))
-        errExit("CloseHandle or HeapFree");
+    if (!CloseHandle(run->job))
+        errExit("CloseHandle");
+    if (!HeapFree(GetProcessHeap(), 0, run->processes) ||
+        !HeapFree(GetProcessHeap(), 0, run->checks))
+        errExit("HeapFree");
+}
+
+int main(int argc, char *argv[])
+{
+    Run run;
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
+    int failures, i;
+
+    initProgram(&argc, &argv, usage);
+    ZeroMemory(&run, sizeof run);
+    parseArguments(&run, argc, argv);
+    InitializeCriticalSection(&printLock);
+
+    /* When our last handle to the job closes -- when we exit, however we
+     * exit -- every process still in it is killed: nothing outlives a test. */
+    run.job = CreateJobObjectW(NULL, NULL);
+    if (run.job == NULL)
+        errExit("CreateJobObjectW");
+    ZeroMemory(&limits, sizeof limits);
+    limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (!SetInformationJobObject(run.job, JobObjectExtendedLimitInformation, &limits,
+                                 sizeof limits))
+        errExit("SetInformationJobObject");
+
+    if (show && run.title != NULL)
+        printf("\n=== %s ===\n", run.title);
+    run.deadline = GetTickCount64() + (ULONGLONG)run.timeoutSeconds * 1000;
+    failures = startAll(&run);
+    waitAll(&run);
+    failures += (run.timedOutAt != NULL) + checkAll(&run);
+
+    if (failures > 0)
+        for (i = 0; i < run.processCount; i++)
+            if (run.processes[i].process != NULL)
+                printTranscript(&run.processes[i]);
+    printf("pairtest: %s: %d process%s, %d check%s, %d failed\n",
+           failures == 0 ? "PASS" : "FAIL", run.processCount,
+           run.processCount == 1 ? "" : "es", run.checkCount + run.processCount,
+           run.checkCount + run.processCount == 1 ? "" : "s", failures);
+    release(&run);
     DeleteCriticalSection(&printLock);
     return failures == 0 ? 0 : 1;
 }
