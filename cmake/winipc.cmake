@@ -12,7 +12,8 @@
 # comment). A SERVER or CLIENT takes every word up to the next keyword; a
 # first word that names a target becomes that target's .exe. The test's label
 # is the folder's name, so `ctest -L anonymous_pipe` runs that folder's tests.
-# Patterns cannot hold a ";" (CMake would split the argument there).
+# Words cannot hold a ";" (CMake would split the argument there) or end in a
+# backslash (CMake would read "\;" as an escaped separator).
 # TOUR also puts the scenario in the `tour` build target, which runs each such
 # scenario live with --show.
 #

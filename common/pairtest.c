@@ -119,11 +119,11 @@ static BOOL matches(const char *pattern, const char *line, size_t length)
 static const char *nextLine(const char *text, size_t length, size_t *at,
                             size_t *lineLength)
 {
-    const char *line = text + *at;
-    const char *newline;
+    const char *line, *newline;
 
     if (*at >= length)
-        return NULL;
+        return NULL; /* (text may be NULL: the process printed nothing) */
+    line = text + *at;
     newline = memchr(line, '\n', length - *at);
     *lineLength = newline != NULL ? (size_t)(newline - line) : length - *at;
     *at += *lineLength + (newline != NULL ? 1 : 0);
