@@ -5,12 +5,13 @@
 #     [READY pattern] [TIMEOUT seconds]
 #     [EXPECT stream pattern]... [EXPECT_COUNT stream n pattern]...
 #     [REJECT stream pattern]... [EXIT role code]... [INPUT role text]...
-#     [HOLD_STDIN role]... [TOUR "title"])
+#     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME]
+#     [TOUR "title"])
 #
 # Declares one scenario: CTest runs the harness (common/pairtest.c) with these
 # processes and checks; the keywords are its options (see that file's top
 # comment). A SERVER or CLIENT takes every word up to the next keyword; a
-# first word that names a target becomes that target's .exe. The test's label
+# first word that is not a path names a target, and becomes its .exe. The test's label
 # is the folder's name, so `ctest -L anonymous_pipe` runs that folder's tests.
 # Words cannot hold a ";" (CMake would split the argument there) or end in a
 # backslash (CMake would read "\;" as an escaped separator).
@@ -36,7 +37,7 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATO
 endif()
 
 set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
-                     INPUT HOLD_STDIN TOUR)
+                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME TOUR)
 
 function(winipc_add_pair_test name)
   set(processes "")   # --server/--client words; they must come first
@@ -56,7 +57,9 @@ function(winipc_add_pair_test name)
         if(word IN_LIST _winipc_keywords)
           break()
         endif()
-        if(NOT words AND TARGET ${word})
+        # A first word with no path in it is a target (which may be defined
+        # in a folder added later): its .exe, wherever the generator puts it.
+        if(NOT words AND NOT word MATCHES "[/\\.$]")
           set(word "$<TARGET_FILE:${word}>")
         endif()
         list(APPEND words "${word}")
@@ -67,9 +70,12 @@ function(winipc_add_pair_test name)
       list(APPEND processes ${flag} ${n} ${words})
       continue()
     endif()
-    if(keyword STREQUAL "EXPECT_COUNT")
+    if(keyword STREQUAL "ONE_AT_A_TIME")
+      list(APPEND options --one-at-a-time)
+      continue()
+    elseif(keyword STREQUAL "EXPECT_COUNT")
       set(arity 3)
-    elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT)$")
+    elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT|KILL)$")
       set(arity 2)
     elseif(keyword MATCHES "^(READY|TIMEOUT|HOLD_STDIN|TOUR)$")
       set(arity 1)

@@ -26,6 +26,10 @@
  *   --input ROLE TEXT     write TEXT ("\n" is a new line) to ROLE's stdin;
  *                         stdin is then closed, as it is at once without this
  *   --hold-stdin ROLE     keep ROLE's stdin open (and empty) until the end
+ *   --kill ROLE PATTERN   end ROLE (TerminateProcess) when it prints a line
+ *                         matching PATTERN on stdout or stderr: a client that
+ *                         vanishes mid-conversation. Its exit code is not checked.
+ *   --one-at-a-time       start each client when the one before has exited
  *   --show [--title T]    print every line as it arrives, labelled
  * ROLE is server, client (each client) or clientN (the Nth, from 1); STREAM
  * is ROLE.out or ROLE.err. A PATTERN matches a whole line (its \r\n removed):
@@ -50,6 +54,9 @@ typedef struct {
     size_t length, capacity;
     size_t scanned;     /* text before this offset has been shown/matched */
     HANDLE readyEvent;  /* set when a line matches readyPattern, or NULL */
+    const char *killPattern; /* --kill: a matching line ends killTarget */
+    HANDLE killTarget;
+    volatile LONG *killed;   /* set to 1 once we have ended it */
 } Output;
 
 typedef struct {
@@ -58,6 +65,8 @@ typedef struct {
     int wordCount;
     const char *input;  /* for stdin, or NULL */
     BOOL holdStdin;
+    const char *killPattern;
+    volatile LONG killed;
     DWORD expectedExit, exitCode;
     HANDLE process, stdinWrite;
     Output out, err;
@@ -77,7 +86,7 @@ static const char usage[] =
     "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
     "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
     "  --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
-    "  --hold-stdin ROLE   --show   --title TEXT   --help\n"
+    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --show   --title TEXT\n"
     "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
     "PATTERN: a whole line; * any run of characters, ? any one character.\n"
     "See the comment at the top of common/pairtest.c for the details.\n";
@@ -175,6 +184,17 @@ static void takeLines(Output *o, BOOL atEnd)
         if (o->readyEvent != NULL && matches(readyPattern, line, lineLength) &&
             !SetEvent(o->readyEvent))
             errExit("SetEvent");
+        if (o->killPattern != NULL && matches(o->killPattern, line, lineLength) &&
+            InterlockedExchange(o->killed, 1) == 0) {
+            if (show) {
+                EnterCriticalSection(&printLock);
+                printf("[pairtest   ] killing %.*s\n",
+                       (int)(strchr(o->label, '.') - o->label), o->label);
+                LeaveCriticalSection(&printLock);
+            }
+            if (!TerminateProcess(o->killTarget, 1))
+                errMsg("TerminateProcess (--kill)");
+        }
         o->scanned = at;
     }
 }
@@ -336,6 +356,9 @@ static void startProcess(Process *p, HANDLE job)
     if (!HeapFree(GetProcessHeap(), 0, commandLine))
         errExit("HeapFree");
     p->process = info.hProcess;
+    p->out.killPattern = p->err.killPattern = p->killPattern;
+    p->out.killTarget = p->err.killTarget = p->process;
+    p->out.killed = p->err.killed = &p->killed;
 
     if (p->input != NULL)
         writeInput(p->stdinWrite, p->input);
@@ -455,6 +478,7 @@ typedef struct {
     ULONGLONG deadline;
     HANDLE job;
     const char *timedOutAt; /* what we were waiting for at the timeout */
+    BOOL oneAtATime;
 } Run;
 
 static Process *findRole(Run *run, const char *role)
@@ -523,6 +547,19 @@ static void parseArguments(Run *run, int argc, char *argv[])
             if (c->kind == EXPECT_COUNT)
                 c->count = getNumber(optionValue(argc, argv, &i), 0, 100000000, a);
             c->pattern = optionValue(argc, argv, &i);
+        } else if (strcmp(a, "--kill") == 0) {
+            const char *role = optionValue(argc, argv, &i);
+            const char *pattern = optionValue(argc, argv, &i);
+            int j, found = 0;
+            for (j = 0; j < run->processCount; j++)
+                if (isRole(role, &run->processes[j])) {
+                    run->processes[j].killPattern = pattern;
+                    found++;
+                }
+            if (found == 0)
+                usageErr("--kill %s: no such process (declare processes first)", role);
+        } else if (strcmp(a, "--one-at-a-time") == 0) {
+            run->oneAtATime = TRUE;
         } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
                    strcmp(a, "--hold-stdin") == 0) {
             /* These name a process, so processes come first on the line. */
@@ -575,7 +612,7 @@ static int startAll(Run *run)
 {
     int i;
 
-    for (i = 0; i < run->processCount; i++) {
+    for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
         if (show) {
             const char *exe = strrchr(p->words[0], '/');
@@ -594,6 +631,11 @@ static int startAll(Run *run)
                 errExit("CreateEventW");
         }
         startProcess(p, run->job);
+        if (run->oneAtATime && strcmp(p->name, "server") != 0 &&
+            WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT) {
+            run->timedOutAt = p->name;
+            return 0;
+        }
         if (p->out.readyEvent != NULL) {
             /* The ready line, or the server's stdout closed without one. */
             HANDLE waitFor[2];
@@ -666,6 +708,13 @@ static int checkAll(const Run *run)
             continue; /* never started */
         if (run->timedOutAt != NULL) {
             /* killed: its exit code says nothing */
+        } else if (p->killPattern != NULL && !p->killed) {
+            printf("pairtest: FAIL: %s printed no line matching --kill \"%s\"\n", p->name,
+                   p->killPattern);
+            failures++;
+        } else if (p->killed) {
+            if (!show)
+                printf("pairtest: ok: %s was killed by --kill, as asked\n", p->name);
         } else if (p->exitCode != p->expectedExit) {
             printf("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
                    (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
