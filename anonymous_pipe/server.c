@@ -118,18 +118,18 @@ int main(int argc, char *argv[])
            (result = readMessage(fromClientRead, message, sizeof message,
                                  &length)) == MESSAGE_OK) {
         received++;
-        printf("get from client: \"%s\"\n", message);
+        say("get from client: \"%s\"\n", message);
         sent = writeMessage(toClientWrite, message, length);
     }
     if (sent == MESSAGE_END)
-        fprintf(stderr, "server: the client went away before reading reply %ld\n",
+        warn("the client went away before reading reply %ld",
                 received);
     else if (sent == MESSAGE_FAILED)
         errMsg("WriteFile (reply %ld)", received);
     else if (result == MESSAGE_CUT)
-        fprintf(stderr, "server: the client closed the pipe in the middle of a message\n");
+        warn("the client closed the pipe in the middle of a message");
     else if (result == MESSAGE_TOO_LONG)
-        fprintf(stderr, "server: the client sent a message over %d bytes\n", AP_MAX_MESSAGE);
+        warn("the client sent a message over %d bytes", AP_MAX_MESSAGE);
     else if (result == MESSAGE_FAILED)
         errMsg("ReadFile (message %ld)", received + 1);
     if (!CloseHandle(toClientWrite) || !CloseHandle(fromClientRead))
@@ -138,7 +138,7 @@ int main(int argc, char *argv[])
     /* The client's pipe is closed; it should exit now. Never wait forever. */
     wait = WaitForSingleObject(client.hProcess, AP_CLIENT_EXIT_WAIT_MS);
     if (wait == WAIT_TIMEOUT) {
-        fprintf(stderr, "server: the client did not exit within %d ms; ending it\n",
+        warn("the client did not exit within %d ms; ending it",
                 AP_CLIENT_EXIT_WAIT_MS);
         if (!TerminateProcess(client.hProcess, 1))
             errMsg("TerminateProcess");
@@ -151,10 +151,10 @@ int main(int argc, char *argv[])
     if (!CloseHandle(client.hProcess))
         errExit("CloseHandle");
 
-    printf("server: %ld of %ld messages echoed, client exited with code %lu\n",
+    say("server: %ld of %ld messages echoed, client exited with code %lu\n",
            received, count, (unsigned long)exitCode);
     if (pause) {
-        printf("Press Enter to exit.\n");
+        say("Press Enter to exit.\n");
         (void)getchar();
     }
     return sent == MESSAGE_OK && result == MESSAGE_END && received == count && exitCode == 0 ? 0 : 1;

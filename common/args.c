@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <shellapi.h> /* CommandLineToArgvW */
 
 static const char *usageText = "";
@@ -78,21 +79,47 @@ void initProgram(int *argc, char ***argv, const char *usage)
         fatal("atexit failed");
 }
 
+void say(const char *format, ...)
+{
+    char line[2048], *text = line;
+    va_list args;
+    int length;
+
+    va_start(args, format);
+    length = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (length < 0)
+        return;
+    if ((size_t)length >= sizeof line) { /* a long one: format it again, whole */
+        text = HeapAlloc(GetProcessHeap(), 0, (size_t)length + 1);
+        if (text == NULL)
+            fatal("HeapAlloc: no memory to print %d bytes", length);
+        va_start(args, format);
+        vsnprintf(text, (size_t)length + 1, format, args);
+        va_end(args);
+    }
+    fwrite(text, 1, (size_t)length, stdout); /* unbuffered: one write */
+    if (text != line && !HeapFree(GetProcessHeap(), 0, text))
+        errExit("HeapFree");
+}
+
 void usageErr(const char *format, ...)
 {
+    char message[1024], line[1200];
     va_list args;
 
-    fprintf(stderr, "%s: ", programName());
     va_start(args, format);
-    vfprintf(stderr, format, args);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    fprintf(stderr, "\n\n%s", usageText);
+    snprintf(line, sizeof line, "%s: %s\n\n", programName(), message);
+    fwrite(line, 1, strlen(line), stderr);
+    fwrite(usageText, 1, strlen(usageText), stderr);
     exit(2);
 }
 
 void showHelp(void)
 {
-    fputs(usageText, stdout);
+    fwrite(usageText, 1, strlen(usageText), stdout);
     exit(0);
 }
 
@@ -115,4 +142,28 @@ long getNumber(const char *text, long min, long max, const char *name)
         usageErr("%s wants a whole number from %ld to %ld, not \"%s\"", name, min,
                  max, text);
     return value;
+}
+
+BOOL readLine(const char *prompt, char *line, int size)
+{
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+    DWORD mode, n;
+    wchar_t wide[1024];
+
+    if (in != INVALID_HANDLE_VALUE && in != NULL && GetConsoleMode(in, &mode)) {
+        fputs(prompt, stdout);
+        if (!ReadConsoleW(in, wide, (DWORD)(sizeof wide / sizeof wide[0] - 1), &n, NULL))
+            errExit("ReadConsoleW");
+        if (n == 0 || wide[0] == 0x1A) /* nothing, or Ctrl-Z: end of input */
+            return FALSE;
+        wide[n] = L'\0';
+        if (WideCharToMultiByte(CP_UTF8, 0, wide, -1, line, size, NULL, NULL) == 0 &&
+            GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+            errExit("WideCharToMultiByte");
+        line[size - 1] = '\0';
+    } else if (fgets(line, size, stdin) == NULL) {
+        return FALSE;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    return TRUE;
 }

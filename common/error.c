@@ -62,18 +62,25 @@ const char *programName(void)
     return name;
 }
 
+/* Writes the whole line with one fwrite (stderr is unbuffered): a message
+ * never reaches a pipe a character at a time, mixed with another's. */
+static void writeLine(const char *line)
+{
+    fwrite(line, 1, strlen(line), stderr);
+}
+
 /* The message format is: "<program>: <what>: error <code> <NAME>: <text>". */
 static void report(DWORD code, BOOL withCode, const char *format, va_list args)
 {
-    char what[1024];
+    char what[1024], text[1536], line[3072];
     wchar_t wideText[512];
-    char text[1536];
     const char *name = NULL;
     size_t i;
 
     vsnprintf(what, sizeof what, format, args);
     if (!withCode) {
-        fprintf(stderr, "%s: %s\n", programName(), what);
+        snprintf(line, sizeof line, "%s: %s\n", programName(), what);
+        writeLine(line);
         return;
     }
     for (i = 0; i < sizeof knownCodes / sizeof knownCodes[0]; i++)
@@ -84,16 +91,17 @@ static void report(DWORD code, BOOL withCode, const char *format, va_list args)
     text[0] = '\0';
     if (FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
                        NULL, code, 0, wideText,
-                       sizeof wideText / sizeof wideText[0], NULL) != 0)
+                       (DWORD)(sizeof wideText / sizeof wideText[0]), NULL) != 0)
         WideCharToMultiByte(CP_UTF8, 0, wideText, -1, text, (int)sizeof text,
                             NULL, NULL);
     text[strcspn(text, "\r\n")] = '\0';
     if (text[0] == '\0')
         snprintf(text, sizeof text, "(no text for this code)");
 
-    fprintf(stderr, "%s: %s: error %lu%s%s: %s\n", programName(), what,
-            (unsigned long)code, name != NULL ? " " : "",
-            name != NULL ? name : "", text);
+    snprintf(line, sizeof line, "%s: %s: error %lu%s%s: %s\n", programName(), what,
+             (unsigned long)code, name != NULL ? " " : "", name != NULL ? name : "",
+             text);
+    writeLine(line);
 }
 
 void errExit(const char *format, ...)
@@ -134,6 +142,15 @@ void errMsgCode(DWORD code, const char *format, ...)
 
     va_start(args, format);
     report(code, TRUE, format, args);
+    va_end(args);
+}
+
+void warn(const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    report(0, FALSE, format, args);
     va_end(args);
 }
 

@@ -12,7 +12,7 @@
  *
  *               uses GetLastError()   uses a code you pass   no code
  *   exits       errExit               errExitCode            fatal
- *   returns     errMsg                errMsgCode             -
+ *   returns     errMsg                errMsgCode             warn
  *
  * Pass WSAGetLastError() to the ...Code variants for Winsock failures. A bad
  * command line is reported by usageErr() in args.h.
@@ -45,6 +45,9 @@ void errMsg(const char *format, ...) WINIPC_PRINTF(1, 2);
 WINIPC_NORETURN void errExitCode(DWORD code, const char *format, ...)
     WINIPC_PRINTF(2, 3);
 void errMsgCode(DWORD code, const char *format, ...) WINIPC_PRINTF(2, 3);
+
+/* Something worth saying on stderr that has no error code; carry on. */
+void warn(const char *format, ...) WINIPC_PRINTF(1, 2);
 
 /* Something went wrong that has no error code: report it and exit 1. */
 WINIPC_NORETURN void fatal(const char *format, ...) WINIPC_PRINTF(1, 2);

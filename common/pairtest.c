@@ -145,17 +145,22 @@ static const char *nextLine(const char *text, size_t length, size_t *at,
  * binary data (a client run alone writes its framed messages to stdout). */
 static void printEscaped(const char *prefix, const char *line, size_t length)
 {
-    size_t i;
+    size_t i, at = 0;
+    char *text = HeapAlloc(GetProcessHeap(), 0, strlen(prefix) + length * 4 + 2);
 
-    fputs(prefix, stdout);
+    if (text == NULL)
+        fatal("HeapAlloc: no memory to print a line of %lu bytes", (unsigned long)length);
     for (i = 0; i < length; i++) {
         unsigned char c = (unsigned char)line[i];
         if ((c < 0x20 && c != '\t') || c == 0x7F)
-            printf("\\x%02X", c);
+            at += (size_t)snprintf(text + at, 5, "\\x%02X", c);
         else
-            putchar(c);
+            text[at++] = (char)c;
     }
-    putchar('\n');
+    text[at] = '\0';
+    say("%s%s\n", prefix, text);
+    if (!HeapFree(GetProcessHeap(), 0, text))
+        errExit("HeapFree");
 }
 
 /* ---- reading a process's output -------------------------------------- */
@@ -188,7 +193,7 @@ static void takeLines(Output *o, BOOL atEnd)
             InterlockedExchange(o->killed, 1) == 0) {
             if (show) {
                 EnterCriticalSection(&printLock);
-                printf("[pairtest   ] killing %.*s\n",
+                say("[pairtest   ] killing %.*s\n",
                        (int)(strchr(o->label, '.') - o->label), o->label);
                 LeaveCriticalSection(&printLock);
             }
@@ -414,26 +419,26 @@ static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
                 break;
         }
         if (c->kind == EXPECT && found == 0) {
-            printf("pairtest: FAIL: %s: no line matches \"%s\"", o->label, c->pattern);
+            say("pairtest: FAIL: %s: no line matches \"%s\"", o->label, c->pattern);
             if (cursorLine > 0)
-                printf(" after line %ld", cursorLine);
-            printf("\n");
+                say(" after line %ld", cursorLine);
+            say("\n");
         } else if (c->kind == EXPECT) {
             if (!show)
-                printf("pairtest: ok: %s line %ld matches \"%s\"\n", o->label, lineNumber,
+                say("pairtest: ok: %s line %ld matches \"%s\"\n", o->label, lineNumber,
                        c->pattern);
         } else if (c->kind == REJECT && found > 0) {
-            printf("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n", o->label,
+            say("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n", o->label,
                    lineNumber, c->pattern);
         } else if (c->kind == REJECT) {
             if (!show)
-                printf("pairtest: ok: no line of %s matches \"%s\"\n", o->label, c->pattern);
+                say("pairtest: ok: no line of %s matches \"%s\"\n", o->label, c->pattern);
         } else if (found != c->count) {
-            printf("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n",
+            say("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n",
                    o->label, found, c->pattern, c->count);
         } else {
             if (!show)
-                printf("pairtest: ok: %s: %ld lines match \"%s\"\n", o->label, found,
+                say("pairtest: ok: %s: %ld lines match \"%s\"\n", o->label, found,
                        c->pattern);
         }
         if ((c->kind == EXPECT && found == 0) || (c->kind == REJECT && found > 0) ||
@@ -452,13 +457,13 @@ static void printTranscript(const Process *p)
 
     streams[0] = &p->out;
     streams[1] = &p->err;
-    printf("==== %s:", p->name);
+    say("==== %s:", p->name);
     for (i = 0; i < p->wordCount; i++)
-        printf(" %s", p->words[i]);
-    printf("\n     exit code %lu (0x%08lX)\n", (unsigned long)p->exitCode,
+        say(" %s", p->words[i]);
+    say("\n     exit code %lu (0x%08lX)\n", (unsigned long)p->exitCode,
            (unsigned long)p->exitCode);
     for (s = 0; s < 2; s++) {
-        printf("---- %s ----\n", streams[s]->label);
+        say("---- %s ----\n", streams[s]->label);
         at = 0;
         while ((line = nextLine(streams[s]->text, streams[s]->length, &at,
                                 &lineLength)) != NULL)
@@ -620,10 +625,10 @@ static int startAll(Run *run)
             int w;
             if (backslash != NULL && (exe == NULL || backslash > exe))
                 exe = backslash;
-            printf("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
+            say("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
             for (w = 1; w < p->wordCount; w++)
-                printf(" %s", p->words[w]);
-            printf("\n");
+                say(" %s", p->words[w]);
+            say("\n");
         }
         if (i == 0 && readyPattern != NULL) {
             p->out.readyEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -647,7 +652,7 @@ static int startAll(Run *run)
                 run->timedOutAt = "the server's ready line";
                 return 0;
             } else if (which == WAIT_OBJECT_0 + 1) {
-                printf("pairtest: FAIL: server.out closed with no line matching "
+                say("pairtest: FAIL: server.out closed with no line matching "
                        "--ready \"%s\"\n", readyPattern);
                 return 1;
             } else if (which != WAIT_OBJECT_0) {
@@ -678,7 +683,7 @@ static void waitAll(Run *run)
             run->timedOutAt = "the output pipes to close (a child still running?)";
     }
     if (run->timedOutAt != NULL) {
-        printf("pairtest: FAIL: timed out after %ld s waiting for %s, killing every "
+        say("pairtest: FAIL: timed out after %ld s waiting for %s, killing every "
                "process\n", run->timeoutSeconds, run->timedOutAt);
         if (!TerminateJobObject(run->job, 1))
             errExit("TerminateJobObject");
@@ -709,19 +714,19 @@ static int checkAll(const Run *run)
         if (run->timedOutAt != NULL) {
             /* killed: its exit code says nothing */
         } else if (p->killPattern != NULL && !p->killed) {
-            printf("pairtest: FAIL: %s printed no line matching --kill \"%s\"\n", p->name,
+            say("pairtest: FAIL: %s printed no line matching --kill \"%s\"\n", p->name,
                    p->killPattern);
             failures++;
         } else if (p->killed) {
             if (!show)
-                printf("pairtest: ok: %s was killed by --kill, as asked\n", p->name);
+                say("pairtest: ok: %s was killed by --kill, as asked\n", p->name);
         } else if (p->exitCode != p->expectedExit) {
-            printf("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
+            say("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
                    (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
             failures++;
         } else {
             if (!show)
-                printf("pairtest: ok: %s exited with code %lu\n", p->name,
+                say("pairtest: ok: %s exited with code %lu\n", p->name,
                        (unsigned long)p->exitCode);
         }
         failures += checkOutput(p, &p->out, FALSE, run->checks, run->checkCount);
@@ -777,7 +782,7 @@ int main(int argc, char *argv[])
         errExit("SetInformationJobObject");
 
     if (show && run.title != NULL)
-        printf("\n=== %s ===\n", run.title);
+        say("\n=== %s ===\n", run.title);
     run.deadline = GetTickCount64() + (ULONGLONG)run.timeoutSeconds * 1000;
     failures = startAll(&run);
     waitAll(&run);
@@ -787,7 +792,7 @@ int main(int argc, char *argv[])
         for (i = 0; i < run.processCount; i++)
             if (run.processes[i].process != NULL)
                 printTranscript(&run.processes[i]);
-    printf("pairtest: %s: %d process%s, %d check%s, %d failed\n",
+    say("pairtest: %s: %d process%s, %d check%s, %d failed\n",
            failures == 0 ? "PASS" : "FAIL", run.processCount,
            run.processCount == 1 ? "" : "es", run.checkCount + run.processCount,
            run.checkCount + run.processCount == 1 ? "" : "s", failures);
