@@ -142,3 +142,19 @@ function(winipc_add_tour)
   endif()
   add_custom_target(tour ${commands} USES_TERMINAL VERBATIM)
 endfunction()
+
+# winipc_add_windows_only_test(NAME "why Wine cannot run it" <scenario...>)
+# On Windows, the scenario as winipc_add_pair_test declares it. Under Wine, a
+# test that CTest reports as skipped, printing the reason, so every run's
+# output says what only Windows covers.
+function(winipc_add_windows_only_test name reason)
+  if(NOT WINIPC_UNDER_WINE)
+    winipc_add_pair_test(${name} ${ARGN})
+    return()
+  endif()
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} -E echo "covered only on Windows: ${reason}")
+  get_filename_component(label ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  set_tests_properties(${name} PROPERTIES LABELS ${label}
+                       SKIP_REGULAR_EXPRESSION "covered only on Windows")
+endfunction()
