@@ -4,7 +4,8 @@
 #     [SERVER target-or-path [ARG...]]  [CLIENT target-or-path [ARG...]]...
 #     [READY pattern] [TIMEOUT seconds]
 #     [EXPECT stream pattern]... [EXPECT_COUNT stream n pattern]...
-#     [REJECT stream pattern]... [EXIT role code]... [INPUT role text]...
+#     [REJECT stream pattern]... [SAME stream pattern stream2 pattern2]...
+#     [EXIT role code]... [INPUT role text]...
 #     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME]
 #     [TOUR "title"])
 #
@@ -37,7 +38,7 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATO
 endif()
 
 set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
-                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME TOUR)
+                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME SAME TOUR)
 
 function(winipc_add_pair_test name)
   set(processes "")   # --server/--client words; they must come first
@@ -73,6 +74,8 @@ function(winipc_add_pair_test name)
     if(keyword STREQUAL "ONE_AT_A_TIME")
       list(APPEND options --one-at-a-time)
       continue()
+    elseif(keyword STREQUAL "SAME")
+      set(arity 4)
     elseif(keyword STREQUAL "EXPECT_COUNT")
       set(arity 3)
     elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT|KILL)$")

@@ -19,6 +19,12 @@
  *   --expect-count STREAM N PATTERN  exactly N lines of STREAM match
  *   --reject STREAM PATTERN          no line of STREAM matches
  *   --exit ROLE CODE                 ROLE's exit code (default 0 for each)
+ *   --same STREAM PATTERN STREAM2 PATTERN2
+ *                  the lines of STREAM that match PATTERN and those of STREAM2
+ *                  that match PATTERN2 are as many, and in order each has the
+ *                  same text where its pattern's first * begins (to the end of
+ *                  the line): "write message: *" against "read message: *".
+ *                  Here ROLE must name one process.
  * and the set-up:
  *   --ready PATTERN       wait for this line on the server's stdout
  *   --timeout SECONDS     for the whole run (default 60); then the whole
@@ -85,7 +91,7 @@ typedef struct {
 static const char usage[] =
     "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
     "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
-    "  --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
+    "  --same STREAM PATTERN STREAM2 PATTERN2   --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
     "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --show   --title TEXT\n"
     "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
     "PATTERN: a whole line; * any run of characters, ? any one character.\n"
@@ -478,6 +484,8 @@ typedef struct {
     int processCount, clientCount;
     Check *checks;
     int checkCount;
+    Check *same;        /* --same: pairs, same[2k] against same[2k+1] */
+    int sameCount;      /* pairs */
     long timeoutSeconds;
     const char *title;
     ULONGLONG deadline;
@@ -519,7 +527,9 @@ static void parseArguments(Run *run, int argc, char *argv[])
                                (size_t)argc * sizeof *run->processes);
     run->checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
                             (size_t)argc * sizeof *run->checks);
-    if (run->processes == NULL || run->checks == NULL)
+    run->same = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
+                          (size_t)argc * sizeof *run->same);
+    if (run->processes == NULL || run->checks == NULL || run->same == NULL)
         fatal("no memory for %d arguments", argc);
     run->timeoutSeconds = DEFAULT_TIMEOUT_S;
 
@@ -552,6 +562,15 @@ static void parseArguments(Run *run, int argc, char *argv[])
             if (c->kind == EXPECT_COUNT)
                 c->count = getNumber(optionValue(argc, argv, &i), 0, 100000000, a);
             c->pattern = optionValue(argc, argv, &i);
+        } else if (strcmp(a, "--same") == 0) {
+            Check *c = &run->same[2 * run->sameCount++];
+            parseStream(optionValue(argc, argv, &i), &c[0]);
+            c[0].pattern = optionValue(argc, argv, &i);
+            parseStream(optionValue(argc, argv, &i), &c[1]);
+            c[1].pattern = optionValue(argc, argv, &i);
+            if (findRole(run, c[0].role) == NULL || findRole(run, c[1].role) == NULL)
+                usageErr("--same names %s and %s: each must be one process", c[0].role,
+                         c[1].role);
         } else if (strcmp(a, "--kill") == 0) {
             const char *role = optionValue(argc, argv, &i);
             const char *pattern = optionValue(argc, argv, &i);
@@ -702,8 +721,64 @@ static void waitAll(Run *run)
     }
 }
 
+/* Finds the next line of o that matches pattern, from *at; returns it, or
+ * NULL. *lineNumber counts the lines passed. */
+static const char *nextMatch(const Output *o, const char *pattern, size_t *at,
+                             long *lineNumber, size_t *lineLength)
+{
+    const char *line;
+
+    while ((line = nextLine(o->text, o->length, at, lineLength)) != NULL) {
+        ++*lineNumber;
+        if (matches(pattern, line, *lineLength))
+            return line;
+    }
+    return NULL;
+}
+
+static Output *streamOf(Run *run, const Check *c)
+{
+    Process *p = findRole(run, c->role);
+    return c->onStderr ? &p->err : &p->out;
+}
+
+/* --same: walks the two streams' matching lines side by side. */
+static int checkSame(Run *run, const Check *a, const Check *b)
+{
+    const Output *oa = streamOf(run, a), *ob = streamOf(run, b);
+    size_t atA = 0, atB = 0, lengthA, lengthB;
+    size_t skipA = strcspn(a->pattern, "*"), skipB = strcspn(b->pattern, "*");
+    long lineA = 0, lineB = 0, items = 0;
+    const char *x, *y;
+
+    for (;;) {
+        x = nextMatch(oa, a->pattern, &atA, &lineA, &lengthA);
+        y = nextMatch(ob, b->pattern, &atB, &lineB, &lengthB);
+        if (x == NULL || y == NULL)
+            break;
+        items++;
+        if (lengthA < skipA || lengthB < skipB || lengthA - skipA != lengthB - skipB ||
+            memcmp(x + skipA, y + skipB, lengthA - skipA) != 0) {
+            say("pairtest: FAIL: item %ld differs: %s line %ld \"%.*s\", %s line %ld "
+                "\"%.*s\"\n", items, oa->label, lineA, (int)lengthA, x, ob->label,
+                lineB, (int)lengthB, y);
+            return 1;
+        }
+    }
+    if (x != NULL || y != NULL) {
+        say("pairtest: FAIL: %s has %s lines matching \"%s\" than %s has matching "
+            "\"%s\" (the same up to item %ld)\n", oa->label, x != NULL ? "more" : "fewer",
+            a->pattern, ob->label, b->pattern, items);
+        return 1;
+    }
+    if (!show)
+        say("pairtest: ok: the %ld lines of %s matching \"%s\" and of %s matching \"%s\" "
+            "are the same\n", items, oa->label, a->pattern, ob->label, b->pattern);
+    return 0;
+}
+
 /* Exit codes and output checks; returns the number of failures. */
-static int checkAll(const Run *run)
+static int checkAll(Run *run)
 {
     int i, failures = 0;
 
@@ -732,6 +807,8 @@ static int checkAll(const Run *run)
         failures += checkOutput(p, &p->out, FALSE, run->checks, run->checkCount);
         failures += checkOutput(p, &p->err, TRUE, run->checks, run->checkCount);
     }
+    for (i = 0; i < run->sameCount; i++)
+        failures += checkSame(run, &run->same[2 * i], &run->same[2 * i + 1]);
     return failures;
 }
 
@@ -755,7 +832,8 @@ static void release(Run *run)
     if (!CloseHandle(run->job))
         errExit("CloseHandle");
     if (!HeapFree(GetProcessHeap(), 0, run->processes) ||
-        !HeapFree(GetProcessHeap(), 0, run->checks))
+        !HeapFree(GetProcessHeap(), 0, run->checks) ||
+        !HeapFree(GetProcessHeap(), 0, run->same))
         errExit("HeapFree");
 }
 
@@ -794,8 +872,9 @@ int main(int argc, char *argv[])
                 printTranscript(&run.processes[i]);
     say("pairtest: %s: %d process%s, %d check%s, %d failed\n",
            failures == 0 ? "PASS" : "FAIL", run.processCount,
-           run.processCount == 1 ? "" : "es", run.checkCount + run.processCount,
-           run.checkCount + run.processCount == 1 ? "" : "s", failures);
+           run.processCount == 1 ? "" : "es",
+           run.checkCount + run.sameCount + run.processCount,
+           run.checkCount + run.sameCount + run.processCount == 1 ? "" : "s", failures);
     release(&run);
     DeleteCriticalSection(&printLock);
     return failures == 0 ? 0 : 1;
