@@ -1,0 +1,133 @@
+/* server.c -- mailslot_server: the report's listing 7, fixed (the report
+ * captions it as the client; it is the reader, which makes it the server).
+ *
+ * Creates the mailslot \\.\mailslot\NAME and prints each message written to
+ * it as it arrives, with how many more are waiting behind it. A mailslot has
+ * exactly one reader, the process that created it; a second CreateMailslotW
+ * on the same name fails. The writer is in client.c; the slot's name, limits
+ * and timeout are in mailslot.h.
+ *
+ * Usage: mailslot_server [--slot NAME] [--count N]
+ *
+ * What the listing got wrong, and what this program does instead:
+ *  - It polled with Sleep(3000) between looks at the slot, so a message
+ *    waited up to 3 s. Here ReadFile itself waits for the next message, up to
+ *    the slot's read timeout (MS_READ_TIMEOUT_MS), and returns as soon as one
+ *    arrives; the timeout only lets an idle reader notice Ctrl-C.
+ *  - It read the slot, a handle not opened for overlapped I/O, through an
+ *    OVERLAPPED with an event it never closed. A plain blocking ReadFile is
+ *    what such a handle wants; there is no event to leak.
+ *  - It read into a fixed-size buffer, whatever the message's size. Here the
+ *    buffer is sized from GetMailslotInfo: the next message's size when one
+ *    is waiting, else the largest message the slot accepts.
+ *  - Nothing handled a message over the slot's maximum size. The slot's
+ *    maximum is now MS_MAX_MESSAGE, the limit the writer checks every message
+ *    against before it sends any (Wine does not enforce the slot's own).
+ *  - It ran forever and could only be killed; now --count N ends it after N
+ *    messages, and Ctrl-C ends it cleanly (the handle is closed either way).
+ */
+#include "mailslot.h"
+#include "args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: mailslot_server [--slot NAME] [--count N]\n"
+    "\n"
+    "Creates the mailslot \\\\.\\mailslot\\NAME and prints each message written\n"
+    "to it (by mailslot_client) as it arrives.\n"
+    "\n"
+    "  --slot NAME  the slot's name (default " MS_DEFAULT_SLOT ")\n"
+    "  --count N    exit after N messages (default: run until Ctrl-C; Ctrl-C\n"
+    "               before the Nth message ends it with exit status 1)\n"
+    "  --help       show this text\n";
+
+static volatile LONG stopRequested; /* set by the console control handler */
+
+/* Runs on a thread of its own when Ctrl-C or Ctrl-Break arrives: it only
+ * raises the flag, and the read loop stops at its next timeout. */
+static BOOL WINAPI onControl(DWORD event)
+{
+    if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT)
+        return FALSE; /* closing, logoff, shutdown: the default handling */
+    InterlockedExchange(&stopRequested, 1);
+    return TRUE;
+}
+
+int main(int argc, char *argv[])
+{
+    const char *name = MS_DEFAULT_SLOT;
+    long count = 0, received = 0;
+    char path[MS_MAX_PATH], *message = NULL;
+    wchar_t widePath[MS_MAX_PATH];
+    HANDLE slot;
+    DWORD maxSize, nextSize, waiting, size, capacity = 0, got;
+    int i;
+
+    initProgram(&argc, &argv, usage);
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0)
+            showHelp();
+        else if (strcmp(argv[i], "--slot") == 0)
+            name = optionValue(argc, argv, &i);
+        else if (strcmp(argv[i], "--count") == 0)
+            count = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--count");
+        else
+            usageErr("unknown argument \"%s\"", argv[i]);
+    }
+    if (name[0] == '\0' || strlen(name) > MS_MAX_NAME)
+        usageErr("--slot wants a name of 1 to %d bytes", MS_MAX_NAME);
+    if (!slotPath(".", name, path, widePath))
+        errExit("MultiByteToWideChar %s", path);
+
+    if (!SetConsoleCtrlHandler(onControl, TRUE))
+        errExit("SetConsoleCtrlHandler");
+    slot = CreateMailslotW(widePath, MS_MAX_MESSAGE, MS_READ_TIMEOUT_MS, NULL);
+    if (slot == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ALREADY_EXISTS)
+        errExit("CreateMailslotW %s (another process is reading this slot, "
+                "and a mailslot has only one reader)", path);
+    if (slot == INVALID_HANDLE_VALUE)
+        errExit("CreateMailslotW %s", path);
+    say("mailslot_server: reading %s\n", path);
+
+    if (!GetMailslotInfo(slot, &maxSize, &nextSize, &waiting, NULL))
+        errExit("GetMailslotInfo");
+    while ((count == 0 || received < count) && stopRequested == 0) {
+        /* With a message waiting, read exactly its size; with none, wait in
+         * ReadFile with room for the largest message the slot accepts. */
+        size = nextSize != MAILSLOT_NO_MESSAGE ? nextSize : maxSize;
+        if (size + 1 > capacity) {
+            char *bigger = message == NULL
+                ? HeapAlloc(GetProcessHeap(), 0, size + 1)
+                : HeapReAlloc(GetProcessHeap(), 0, message, size + 1);
+            if (bigger == NULL)
+                fatal("no memory for a message of %lu bytes", (unsigned long)size);
+            message = bigger;
+            capacity = size + 1;
+        }
+        if (!ReadFile(slot, message, size, &got, NULL)) {
+            if (GetLastError() != ERROR_SEM_TIMEOUT)
+                errExit("ReadFile %s", path);
+            continue; /* the read timeout: nothing came; check for Ctrl-C */
+        }
+        message[got] = '\0';
+        received++;
+        /* Wine reports a count of 1 whenever any message waits, however many
+         * do; Windows gives the real number. The next size is right on both. */
+        if (!GetMailslotInfo(slot, NULL, &nextSize, &waiting, NULL))
+            errExit("GetMailslotInfo");
+        say("Message #%ld: %s (%lu more waiting)\n", received, message,
+               (unsigned long)waiting);
+    }
+    if (stopRequested != 0)
+        say("mailslot_server: Ctrl-C, stopping\n");
+
+    if (!CloseHandle(slot))
+        errExit("CloseHandle");
+    if (message != NULL && !HeapFree(GetProcessHeap(), 0, message))
+        errExit("HeapFree");
+    say("mailslot_server: %ld message%s received\n", received,
+           received == 1 ? "" : "s");
+    return count == 0 || received == count ? 0 : 1;
+}
