@@ -1,5 +1,5 @@
 # Sourced by .ci/run and .ci/tour: installs what the Linux build needs when it
-# is missing -- CMake, make, the MinGW-w64 cross compiler and Wine -- from
+# is missing -- CMake, make, the MinGW-w64 cross compiler, Wine, iproute2 -- from
 # Debian's (or Ubuntu's) packages. Needs root, or sudo.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
@@ -7,6 +7,7 @@ command -v make >/dev/null || missing+=(make)
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
 command -v wine >/dev/null || missing+=(wine wine64)
 command -v flock >/dev/null || missing+=(util-linux)
+command -v ip >/dev/null || missing+=(iproute2) # the two-host tests' namespaces
 if ((${#missing[@]} > 0)); then
     echo "setup: installing ${missing[*]}"
     sudo=""
