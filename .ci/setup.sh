@@ -1,5 +1,5 @@
 # Sourced by .ci/run and .ci/tour: installs what the Linux build needs when it
-# is missing -- CMake, make, the MinGW-w64 cross compiler, Wine, iproute2 -- from
+# is missing -- CMake, make, the MinGW-w64 cross compiler, Wine, iproute2, Xvfb -- from
 # Debian's (or Ubuntu's) packages. Needs root, or sudo.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
@@ -8,6 +8,7 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64)
 command -v wine >/dev/null || missing+=(wine wine64)
 command -v flock >/dev/null || missing+=(util-linux)
 command -v ip >/dev/null || missing+=(iproute2) # the two-host tests' namespaces
+command -v xvfb-run >/dev/null || missing+=(xvfb xauth) # consoles under Wine
 if ((${#missing[@]} > 0)); then
     echo "setup: installing ${missing[*]}"
     sudo=""

@@ -7,7 +7,7 @@
 #     [REJECT stream pattern]... [SAME stream pattern stream2 pattern2]...
 #     [EXIT role code]... [INPUT role text]...
 #     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME]
-#     [TOUR "title"])
+#     [NEW_CONSOLE role]... [DISPLAY] [TOUR "title"])
 #
 # Declares one scenario: CTest runs the harness (common/pairtest.c) with these
 # processes and checks; the keywords are its options (see that file's top
@@ -17,7 +17,10 @@
 # Words cannot hold a ";" (CMake would split the argument there) or end in a
 # backslash (CMake would read "\;" as an escaped separator).
 # TOUR also puts the scenario in the `tour` build target, which runs each such
-# scenario live with --show.
+# scenario live with --show. DISPLAY: the scenario needs real consoles
+# (NEW_CONSOLE); under Wine that takes an X display, so it runs under
+# xvfb-run (Debian: xvfb, xauth), one such test at a time, and is reported
+# as skipped where xvfb-run is missing.
 #
 # Cross-compiling on Linux, tests run under Wine through build/wine-run
 # (cmake/wine-run.in), with a prefix private to the build tree.
@@ -25,6 +28,7 @@
 if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
   find_program(WINIPC_WINE wine)
   find_program(WINIPC_WINESERVER wineserver)
+  find_program(WINIPC_XVFB_RUN xvfb-run)
   if(NOT WINIPC_WINE OR NOT WINIPC_WINESERVER)
     message(WARNING "wine not found: the programs build, but tests cannot run "
                     "(Debian: apt-get install wine wine64)")
@@ -38,13 +42,14 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATO
 endif()
 
 set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
-                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME SAME TOUR)
+                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME SAME NEW_CONSOLE DISPLAY TOUR)
 
 function(winipc_add_pair_test name)
   set(processes "")   # --server/--client words; they must come first
   set(options "")     # everything else
   set(timeout 60)
   set(tour "")
+  set(display FALSE)
   set(args ${ARGN})
   list(LENGTH args count)
   set(i 0)
@@ -74,13 +79,16 @@ function(winipc_add_pair_test name)
     if(keyword STREQUAL "ONE_AT_A_TIME")
       list(APPEND options --one-at-a-time)
       continue()
+    elseif(keyword STREQUAL "DISPLAY")
+      set(display TRUE)
+      continue()
     elseif(keyword STREQUAL "SAME")
       set(arity 4)
     elseif(keyword STREQUAL "EXPECT_COUNT")
       set(arity 3)
     elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT|KILL)$")
       set(arity 2)
-    elseif(keyword MATCHES "^(READY|TIMEOUT|HOLD_STDIN|TOUR)$")
+    elseif(keyword MATCHES "^(READY|TIMEOUT|HOLD_STDIN|NEW_CONSOLE|TOUR)$")
       set(arity 1)
     else()
       message(FATAL_ERROR "winipc_add_pair_test(${name}): unknown keyword ${keyword}")
@@ -107,9 +115,25 @@ function(winipc_add_pair_test name)
   endwhile()
 
   set(harness_args --timeout ${timeout} ${processes} ${options})
-  add_test(NAME ${name} COMMAND pairtest ${harness_args})
+  if(display AND WINIPC_UNDER_WINE AND NOT WINIPC_XVFB_RUN)
+    add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -E echo
+             "skipped: needs xvfb-run for Wine's consoles (Debian: apt-get install xvfb xauth)")
+    get_filename_component(label ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+    set_tests_properties(${name} PROPERTIES LABELS ${label}
+                         SKIP_REGULAR_EXPRESSION "skipped: needs xvfb-run")
+    return()
+  elseif(display AND WINIPC_UNDER_WINE)
+    add_test(NAME ${name} COMMAND ${WINIPC_XVFB_RUN} -a ${CMAKE_CROSSCOMPILING_EMULATOR}
+             $<TARGET_FILE:pairtest> ${harness_args})
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK x_display)
+  else()
+    add_test(NAME ${name} COMMAND pairtest ${harness_args})
+  endif()
   winipc_set_test_properties(${name} ${timeout})
-  if(tour)
+  if(tour AND display AND WINIPC_UNDER_WINE)
+    set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
+                 "COMMAND;${WINIPC_XVFB_RUN};-a;${CMAKE_CROSSCOMPILING_EMULATOR};$<TARGET_FILE:pairtest>;--show;--title;${tour};${harness_args}")
+  elseif(tour)
     set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
                  "COMMAND;pairtest;--show;--title;${tour};${harness_args}")
   endif()

@@ -18,7 +18,8 @@
  *                                    one stream must match in that order
  *   --expect-count STREAM N PATTERN  exactly N lines of STREAM match
  *   --reject STREAM PATTERN          no line of STREAM matches
- *   --exit ROLE CODE                 ROLE's exit code (default 0 for each)
+ *   --exit ROLE CODE                 ROLE's exit code (default 0 for each;
+ *                                    decimal or 0x hex: 0xC000013A)
  *   --same STREAM PATTERN STREAM2 PATTERN2
  *                  the lines of STREAM that match PATTERN and those of STREAM2
  *                  that match PATTERN2 are as many, and in order each has the
@@ -36,6 +37,12 @@
  *                         matching PATTERN on stdout or stderr: a client that
  *                         vanishes mid-conversation. Its exit code is not checked.
  *   --one-at-a-time       start each client when the one before has exited
+ *   --new-console ROLE    start ROLE with a console of its own
+ *                         (CREATE_NEW_CONSOLE); its stdout and stderr are
+ *                         still ours. Needs a display under Wine.
+ * In a client's words, {ready} stands for what the server's ready line has
+ * where the --ready pattern's first * is (a PID, a port): with the pattern
+ * "... pid *" or "... port * ready", the text between the fixed parts.
  *   --show [--title T]    print every line as it arrives, labelled
  * ROLE is server, client (each client) or clientN (the Nth, from 1); STREAM
  * is ROLE.out or ROLE.err. A PATTERN matches a whole line (its \r\n removed):
@@ -46,7 +53,9 @@
  */
 #include "args.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_TIMEOUT_S 60
@@ -60,6 +69,7 @@ typedef struct {
     size_t length, capacity;
     size_t scanned;     /* text before this offset has been shown/matched */
     HANDLE readyEvent;  /* set when a line matches readyPattern, or NULL */
+    char readyValue[256];    /* the text at the ready pattern's first '*' */
     const char *killPattern; /* --kill: a matching line ends killTarget */
     HANDLE killTarget;
     volatile LONG *killed;   /* set to 1 once we have ended it */
@@ -70,7 +80,7 @@ typedef struct {
     char **words;       /* the command: EXE and its arguments */
     int wordCount;
     const char *input;  /* for stdin, or NULL */
-    BOOL holdStdin;
+    BOOL holdStdin, newConsole;
     const char *killPattern;
     volatile LONG killed;
     DWORD expectedExit, exitCode;
@@ -92,7 +102,8 @@ static const char usage[] =
     "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
     "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
     "  --same STREAM PATTERN STREAM2 PATTERN2   --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
-    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --show   --title TEXT\n"
+    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --new-console ROLE\n"
+    "  --show   --title TEXT   (in client words, {ready} is the ready line's *)\n"
     "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
     "PATTERN: a whole line; * any run of characters, ? any one character.\n"
     "See the comment at the top of common/pairtest.c for the details.\n";
@@ -171,6 +182,22 @@ static void printEscaped(const char *prefix, const char *line, size_t length)
 
 /* ---- reading a process's output -------------------------------------- */
 
+/* Keeps the part of the ready line where the pattern's first '*' stands:
+ * between the fixed text before it and, when the rest of the pattern is
+ * fixed text too, the fixed text after it; else to the end of the line. */
+static void captureReady(Output *o, const char *line, size_t length)
+{
+    const char *star = strchr(readyPattern, '*');
+    size_t start, end = length;
+
+    if (star == NULL)
+        return;
+    start = (size_t)(star - readyPattern);
+    if (strpbrk(star + 1, "*?") == NULL && strlen(star + 1) <= length - start)
+        end = length - strlen(star + 1);
+    snprintf(o->readyValue, sizeof o->readyValue, "%.*s", (int)(end - start), line + start);
+}
+
 /* Handles the complete lines that arrived since the last call (at the end
  * of the stream, the unfinished one too): --show prints them, and the ready
  * line sets the event the main thread waits on. */
@@ -192,9 +219,11 @@ static void takeLines(Output *o, BOOL atEnd)
             printEscaped(prefix, line, lineLength);
             LeaveCriticalSection(&printLock);
         }
-        if (o->readyEvent != NULL && matches(readyPattern, line, lineLength) &&
-            !SetEvent(o->readyEvent))
-            errExit("SetEvent");
+        if (o->readyEvent != NULL && matches(readyPattern, line, lineLength)) {
+            captureReady(o, line, lineLength);
+            if (!SetEvent(o->readyEvent))
+                errExit("SetEvent");
+        }
         if (o->killPattern != NULL && matches(o->killPattern, line, lineLength) &&
             InterlockedExchange(o->killed, 1) == 0) {
             if (show) {
@@ -273,7 +302,7 @@ static size_t appendQuoted(char *line, size_t at, const char *word)
     return at;
 }
 
-static wchar_t *buildCommandLine(char **words, int count)
+static wchar_t *buildCommandLine(char **words, int count, const char *ready)
 {
     size_t bytes = 1, at = 0;
     char *line;
@@ -281,14 +310,22 @@ static wchar_t *buildCommandLine(char **words, int count)
     int i, n;
 
     for (i = 0; i < count; i++)
-        bytes += strlen(words[i]) * 2 + 3;
+        bytes += (strlen(words[i]) + strlen(ready)) * 2 + 3;
     line = HeapAlloc(GetProcessHeap(), 0, bytes);
     if (line == NULL)
         fatal("no memory for a command line");
     for (i = 0; i < count; i++) {
+        const char *place = strstr(words[i], "{ready}");
+        char word[1024];
         if (i > 0)
             line[at++] = ' ';
-        at = appendQuoted(line, at, words[i]);
+        if (place != NULL) { /* one {ready} per word is enough for our needs */
+            snprintf(word, sizeof word, "%.*s%s%s", (int)(place - words[i]), words[i],
+                     ready, place + strlen("{ready}"));
+            at = appendQuoted(line, at, word);
+        } else {
+            at = appendQuoted(line, at, words[i]);
+        }
     }
     line[at] = '\0';
     n = MultiByteToWideChar(CP_UTF8, 0, line, -1, NULL, 0);
@@ -317,7 +354,7 @@ static void writeInput(HANDLE pipe, const char *input)
     }
 }
 
-static void startProcess(Process *p, HANDLE job)
+static void startProcess(Process *p, HANDLE job, const char *ready)
 {
     SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
     HANDLE stdinRead, outWrite, errWrite;
@@ -332,7 +369,7 @@ static void startProcess(Process *p, HANDLE job)
     for (c = p->words[0]; *c != '\0'; c++)
         if (*c == '/')
             *c = '\\';
-    commandLine = buildCommandLine(p->words, p->wordCount);
+    commandLine = buildCommandLine(p->words, p->wordCount, ready);
 
     /* Each pipe is made inheritable, then our end is taken back out, so the
      * child inherits only its own three ends. We start processes one at a
@@ -354,8 +391,9 @@ static void startProcess(Process *p, HANDLE job)
     startup.hStdError = errWrite;
     /* Suspended until it is in the job, so that any child it starts is in
      * the job too, and a timeout can end the whole tree. */
-    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE, CREATE_SUSPENDED,
-                        NULL, NULL, &startup, &info))
+    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE,
+                        CREATE_SUSPENDED | (p->newConsole ? CREATE_NEW_CONSOLE : 0), NULL,
+                        NULL, &startup, &info))
         errExit("CreateProcessW %s", p->words[0]);
     if (!AssignProcessToJobObject(job, info.hProcess))
         errExit("AssignProcessToJobObject");
@@ -518,6 +556,19 @@ static void parseStream(const char *text, Check *c)
     c->onStderr = strcmp(dot, ".err") == 0;
 }
 
+/* An exit code in decimal, or in hex as Windows writes NTSTATUS values. */
+static DWORD parseExitCode(const char *text)
+{
+    char *end;
+    unsigned long value;
+
+    errno = 0;
+    value = strtoul(text, &end, 0);
+    if (end == text || *end != '\0' || errno == ERANGE || value > 0xFFFFFFFFUL)
+        usageErr("--exit wants an exit code (decimal or 0x hex), not \"%s\"", text);
+    return (DWORD)value;
+}
+
 static void parseArguments(Run *run, int argc, char *argv[])
 {
     int i;
@@ -585,15 +636,16 @@ static void parseArguments(Run *run, int argc, char *argv[])
         } else if (strcmp(a, "--one-at-a-time") == 0) {
             run->oneAtATime = TRUE;
         } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
-                   strcmp(a, "--hold-stdin") == 0) {
+                   strcmp(a, "--hold-stdin") == 0 || strcmp(a, "--new-console") == 0) {
             /* These name a process, so processes come first on the line. */
             const char *role = optionValue(argc, argv, &i);
             Process *p = findRole(run, role);
             if (p == NULL)
                 usageErr("%s %s: no such process (declare processes first)", a, role);
             if (strcmp(a, "--exit") == 0)
-                p->expectedExit = (DWORD)getNumber(optionValue(argc, argv, &i), 0,
-                                                   0x7FFFFFFF, a);
+                p->expectedExit = parseExitCode(optionValue(argc, argv, &i));
+            else if (strcmp(a, "--new-console") == 0)
+                p->newConsole = TRUE;
             else if (strcmp(a, "--input") == 0)
                 p->input = optionValue(argc, argv, &i);
             else
@@ -654,7 +706,7 @@ static int startAll(Run *run)
             if (p->out.readyEvent == NULL)
                 errExit("CreateEventW");
         }
-        startProcess(p, run->job);
+        startProcess(p, run->job, run->processes[0].out.readyValue);
         if (run->oneAtATime && strcmp(p->name, "server") != 0 &&
             WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT) {
             run->timedOutAt = p->name;
