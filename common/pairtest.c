@@ -697,8 +697,14 @@ static int startAll(Run *run)
             if (backslash != NULL && (exe == NULL || backslash > exe))
                 exe = backslash;
             say("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
-            for (w = 1; w < p->wordCount; w++)
-                say(" %s", p->words[w]);
+            for (w = 1; w < p->wordCount; w++) {
+                const char *place = strstr(p->words[w], "{ready}");
+                if (place == NULL)
+                    say(" %s", p->words[w]);
+                else
+                    say(" %.*s%s%s", (int)(place - p->words[w]), p->words[w],
+                        run->processes[0].out.readyValue, place + strlen("{ready}"));
+            }
             say("\n");
         }
         if (i == 0 && readyPattern != NULL) {
