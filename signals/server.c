@@ -83,7 +83,10 @@ int main(int argc, char *argv[])
     ctrlC = CreateSemaphoreW(NULL, 0, LONG_MAX, NULL);
     if (ctrlC == NULL)
         errExit("CreateSemaphoreW");
-    if (!SetConsoleCtrlHandler(onControl, TRUE))
+    /* "Ignore Ctrl-C" is inherited from the parent, and some (CI runners,
+     * other shells' children) set it: turn normal Ctrl-C processing back on,
+     * or our handler would never be called. */
+    if (!SetConsoleCtrlHandler(NULL, FALSE) || !SetConsoleCtrlHandler(onControl, TRUE))
         errExit("SetConsoleCtrlHandler");
     say("%s %lu\n", SG_READY, (unsigned long)GetCurrentProcessId());
 
