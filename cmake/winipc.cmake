@@ -116,11 +116,8 @@ function(winipc_add_pair_test name)
 
   set(harness_args --timeout ${timeout} ${processes} ${options})
   if(display AND WINIPC_UNDER_WINE AND NOT WINIPC_XVFB_RUN)
-    add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -E echo
-             "skipped: needs xvfb-run for Wine's consoles (Debian: apt-get install xvfb xauth)")
-    get_filename_component(label ${CMAKE_CURRENT_SOURCE_DIR} NAME)
-    set_tests_properties(${name} PROPERTIES LABELS ${label}
-                         SKIP_REGULAR_EXPRESSION "skipped: needs xvfb-run")
+    winipc_add_skipped_test(${name}
+      "needs xvfb-run for Wine's consoles (Debian: apt-get install xvfb xauth)")
     return()
   elseif(display AND WINIPC_UNDER_WINE)
     add_test(NAME ${name} COMMAND ${WINIPC_XVFB_RUN} -a ${CMAKE_CROSSCOMPILING_EMULATOR}
@@ -179,9 +176,29 @@ function(winipc_add_windows_only_test name reason)
     winipc_add_pair_test(${name} ${ARGN})
     return()
   endif()
-  add_test(NAME ${name}
-           COMMAND ${CMAKE_COMMAND} -E echo "covered only on Windows: ${reason}")
+  winipc_add_skipped_test(${name} "covered only on Windows: ${reason}")
+endfunction()
+
+# winipc_add_wine_script_test(NAME TIMEOUT "why not on Windows" SCRIPT [ARG...])
+# A bash script that drives the programs from the Linux host -- network
+# namespaces, a host kill -INT -- for what the harness cannot do. Under Wine
+# it runs as `bash SCRIPT <wine-run> ARG...`, and its exit code 77 means
+# "cannot run here" (CTest: skipped); on Windows it is a skip with the reason.
+function(winipc_add_wine_script_test name timeout reason script)
+  if(NOT WINIPC_UNDER_WINE)
+    winipc_add_skipped_test(${name} "${reason}")
+    return()
+  endif()
+  add_test(NAME ${name} COMMAND bash ${script} ${CMAKE_CROSSCOMPILING_EMULATOR} ${ARGN})
+  winipc_set_test_properties(${name} ${timeout})
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77)
+endfunction()
+
+# A test that only says why it cannot run here; CTest reports it as skipped
+# and shows the reason with --verbose or in the log.
+function(winipc_add_skipped_test name reason)
+  add_test(NAME ${name} COMMAND ${CMAKE_COMMAND} -E echo "skipped: ${reason}")
   get_filename_component(label ${CMAKE_CURRENT_SOURCE_DIR} NAME)
   set_tests_properties(${name} PROPERTIES LABELS ${label}
-                       SKIP_REGULAR_EXPRESSION "covered only on Windows")
+                       SKIP_REGULAR_EXPRESSION "^skipped: ")
 endfunction()
