@@ -80,7 +80,7 @@ int main(int argc, char *argv[])
 {
     const char *name = SM_DEFAULT_NAME;
     long count = SM_DEFAULT_COUNT, waitMs = 0, taken = 0;
-    ObjectName mappingName, mutexName, filledName, emptiedName;
+    ObjectNames names;
     HANDLE mapping, mutex, filled, emptied, writer, waitFor[2];
     const SharedBlock *block;
     DWORD pid, total, interval, sequence, last = 0, wait;
@@ -100,30 +100,26 @@ int main(int argc, char *argv[])
         else
             usageErr("unknown argument \"%s\"", argv[arg]);
     }
-    checkName(name);
-    makeName(&mappingName, name, "mapping");
-    makeName(&mutexName, name, "mutex");
-    makeName(&filledName, name, "filled");
-    makeName(&emptiedName, name, "emptied");
+    makeNames(&names, name);
 
     /* The mapping is created last: if it exists, so do the others. */
-    mapping = openMapping(&mappingName, waitMs);
+    mapping = openMapping(&names.mapping, waitMs);
     block = MapViewOfFile(mapping, FILE_MAP_READ, 0, 0, sizeof(SharedBlock));
     if (block == NULL)
-        errExit("MapViewOfFile %s", mappingName.text);
-    mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, mutexName.wide);
+        errExit("MapViewOfFile %s", names.mapping.text);
+    mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, names.mutex.wide);
     if (mutex == NULL)
-        errExit("OpenMutexW %s", mutexName.text);
-    filled = OpenEventW(SYNCHRONIZE, FALSE, filledName.wide);
+        errExit("OpenMutexW %s", names.mutex.text);
+    filled = OpenEventW(SYNCHRONIZE, FALSE, names.filled.wide);
     if (filled == NULL)
-        errExit("OpenEventW %s", filledName.text);
-    emptied = OpenEventW(EVENT_MODIFY_STATE, FALSE, emptiedName.wide);
+        errExit("OpenEventW %s", names.filled.text);
+    emptied = OpenEventW(EVENT_MODIFY_STATE, FALSE, names.emptied.wide);
     if (emptied == NULL)
-        errExit("OpenEventW %s", emptiedName.text);
+        errExit("OpenEventW %s", names.emptied.text);
 
     lockBlock(mutex, 0); /* waits while the writer fills the block in */
     if (block->magic != SM_MAGIC)
-        fatal("%s was not made by shared_memory_writer", mappingName.text);
+        fatal("%s was not made by shared_memory_writer", names.mapping.text);
     pid = block->writerPid;
     total = block->count;
     interval = block->intervalMs;
@@ -159,7 +155,7 @@ int main(int argc, char *argv[])
         if (!ReleaseMutex(mutex))
             errExit("ReleaseMutex");
         if (!SetEvent(emptied)) /* the writer may write the next one now */
-            errExit("SetEvent %s", emptiedName.text);
+            errExit("SetEvent %s", names.emptied.text);
         if (last != 0 && sequence != last + 1)
             fatal("value %lu came after value %lu: the handshake is broken",
                   (unsigned long)sequence, (unsigned long)last);

@@ -78,6 +78,11 @@ static inline void checkName(const char *name)
         usageErr("--name wants 1 to %d bytes without '\\'", SM_MAX_NAME);
 }
 
+/* The four objects' names for --name NAME. */
+typedef struct {
+    ObjectName mapping, mutex, filled, emptied;
+} ObjectNames;
+
 /* "Local\winipc_NAME_KIND"; KIND is mapping, mutex, filled or emptied. */
 static inline void makeName(ObjectName *object, const char *name, const char *kind)
 {
@@ -85,6 +90,16 @@ static inline void makeName(ObjectName *object, const char *name, const char *ki
     if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, object->text, -1,
                             object->wide, SM_MAX_NAME + 32) == 0)
         errExit("MultiByteToWideChar %s", object->text);
+}
+
+/* Checks --name and makes the names of all four objects. */
+static inline void makeNames(ObjectNames *names, const char *name)
+{
+    checkName(name);
+    makeName(&names->mapping, name, "mapping");
+    makeName(&names->mutex, name, "mutex");
+    makeName(&names->filled, name, "filled");
+    makeName(&names->emptied, name, "emptied");
 }
 
 /* xorshift32 (Marsaglia, 2003): the next number of a sequence that depends

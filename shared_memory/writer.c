@@ -74,7 +74,7 @@ int main(int argc, char *argv[])
     const char *name = SM_DEFAULT_NAME;
     long count = SM_DEFAULT_COUNT, seed = 1, interval = SM_DEFAULT_INTERVAL_MS;
     long waitReader = SM_DEFAULT_WAIT_READER_MS, crashAfter = 0, i;
-    ObjectName mappingName, mutexName, filledName, emptiedName;
+    ObjectNames names;
     HANDLE mapping, mutex, filled, emptied;
     SharedBlock *block;
     DWORD generator, wait;
@@ -103,25 +103,21 @@ int main(int argc, char *argv[])
         else
             usageErr("unknown argument \"%s\"", argv[arg]);
     }
-    checkName(name);
-    makeName(&mappingName, name, "mapping");
-    makeName(&mutexName, name, "mutex");
-    makeName(&filledName, name, "filled");
-    makeName(&emptiedName, name, "emptied");
+    makeNames(&names, name);
 
     /* The mutex first, owned; the mapping last (see shared_memory.h). The
      * block starts empty, so "emptied" starts signalled. */
-    mutex = mustBeNew(CreateMutexW(NULL, TRUE, mutexName.wide), "CreateMutexW", &mutexName);
-    filled = mustBeNew(CreateEventW(NULL, FALSE, FALSE, filledName.wide), "CreateEventW",
-                       &filledName);
-    emptied = mustBeNew(CreateEventW(NULL, FALSE, TRUE, emptiedName.wide), "CreateEventW",
-                        &emptiedName);
+    mutex = mustBeNew(CreateMutexW(NULL, TRUE, names.mutex.wide), "CreateMutexW", &names.mutex);
+    filled = mustBeNew(CreateEventW(NULL, FALSE, FALSE, names.filled.wide), "CreateEventW",
+                       &names.filled);
+    emptied = mustBeNew(CreateEventW(NULL, FALSE, TRUE, names.emptied.wide), "CreateEventW",
+                        &names.emptied);
     mapping = mustBeNew(CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
-                                           (DWORD)sizeof(SharedBlock), mappingName.wide),
-                        "CreateFileMappingW", &mappingName);
+                                           (DWORD)sizeof(SharedBlock), names.mapping.wide),
+                        "CreateFileMappingW", &names.mapping);
     block = MapViewOfFile(mapping, FILE_MAP_WRITE, 0, 0, sizeof(SharedBlock));
     if (block == NULL)
-        errExit("MapViewOfFile %s", mappingName.text);
+        errExit("MapViewOfFile %s", names.mapping.text);
     block->writerPid = GetCurrentProcessId();
     block->count = (DWORD)count;
     block->intervalMs = (DWORD)interval;
@@ -153,7 +149,7 @@ int main(int argc, char *argv[])
         if (!ReleaseMutex(mutex))
             errExit("ReleaseMutex");
         if (!SetEvent(filled))
-            errExit("SetEvent %s", filledName.text);
+            errExit("SetEvent %s", names.filled.text);
         say("write message: %ld\n", (long)value);
         if (interval > 0 && i < count)
             Sleep((DWORD)interval); /* holding nothing: the reader goes on */
