@@ -43,17 +43,15 @@ static const char usage[] =
 static void report(HANDLE to, const char *format, ...)
 {
     char line[AP_MAX_MESSAGE + 128];
+    const char *failed;
     va_list args;
-    DWORD written;
-    int length;
 
     va_start(args, format);
-    length = vsnprintf(line, sizeof line, format, args);
+    vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    if (length < 0 || (size_t)length >= sizeof line)
-        length = (int)strlen(line);
-    if (!WriteFile(to, line, (DWORD)length, &written, NULL))
-        errExit("WriteFile (report)");
+    failed = writeText(to, line, strlen(line)); /* UTF-16 to a console */
+    if (failed != NULL)
+        errExit("%s (report)", failed);
 }
 
 int main(int argc, char *argv[])
@@ -106,8 +104,6 @@ int main(int argc, char *argv[])
             console = pause = FALSE;
         } else {
             reportTo = screen;
-            if (!SetConsoleOutputCP(CP_UTF8))
-                errMsg("SetConsoleOutputCP");
             if (!SetConsoleTitleW(L"anonymous_pipe_client"))
                 errMsg("SetConsoleTitleW");
         }

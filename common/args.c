@@ -9,22 +9,21 @@
 #include <shellapi.h> /* CommandLineToArgvW */
 
 static const char *usageText = "";
-static char **utf8Argv;     /* one heap block: the pointers, then the strings */
-static UINT savedOutputCodePage; /* 0 when we did not change the console */
+static char **utf8Argv; /* one heap block: the pointers, then the strings */
 
-static void restoreAtExit(void)
+static void freeArgvAtExit(void)
 {
-    if (savedOutputCodePage != 0 && !SetConsoleOutputCP(savedOutputCodePage))
-        errMsg("SetConsoleOutputCP %u", savedOutputCodePage);
     if (utf8Argv != NULL && !HeapFree(GetProcessHeap(), 0, utf8Argv))
         errMsg("HeapFree");
 }
 
-static BOOL isConsole(DWORD stdHandle)
+/* stdout, or stderr, gets text whole; a failed write ends the program. */
+static void writeOrExit(DWORD stream, const char *text, size_t length)
 {
-    DWORD mode;
+    const char *failed = writeText(GetStdHandle(stream), text, length);
 
-    return GetConsoleMode(GetStdHandle(stdHandle), &mode);
+    if (failed != NULL)
+        errExit("%s (%s)", failed, stream == STD_OUTPUT_HANDLE ? "stdout" : "stderr");
 }
 
 void initProgram(int *argc, char ***argv, const char *usage)
@@ -36,7 +35,6 @@ void initProgram(int *argc, char ***argv, const char *usage)
 
     usageText = usage;
     (void)programName(); /* fill its cache now, before any thread exists */
-    setvbuf(stdout, NULL, _IONBF, 0);
 
     wide = CommandLineToArgvW(GetCommandLineW(), &count);
     if (wide == NULL)
@@ -65,17 +63,7 @@ void initProgram(int *argc, char ***argv, const char *usage)
         errMsg("LocalFree");
     *argc = count;
     *argv = utf8Argv;
-
-    if (isConsole(STD_OUTPUT_HANDLE) || isConsole(STD_ERROR_HANDLE)) {
-        UINT current = GetConsoleOutputCP();
-        if (current == 0)
-            errMsg("GetConsoleOutputCP");
-        else if (current != CP_UTF8 && !SetConsoleOutputCP(CP_UTF8))
-            errMsg("SetConsoleOutputCP CP_UTF8 (non-ASCII text may look wrong)");
-        else if (current != CP_UTF8)
-            savedOutputCodePage = current;
-    }
-    if (atexit(restoreAtExit) != 0)
+    if (atexit(freeArgvAtExit) != 0)
         fatal("atexit failed");
 }
 
@@ -98,9 +86,70 @@ void say(const char *format, ...)
         vsnprintf(text, (size_t)length + 1, format, args);
         va_end(args);
     }
-    fwrite(text, 1, (size_t)length, stdout); /* unbuffered: one write */
+    writeOrExit(STD_OUTPUT_HANDLE, text, (size_t)length);
     if (text != line && !HeapFree(GetProcessHeap(), 0, text))
         errExit("HeapFree");
+}
+
+/* The length of the UTF-8 character at p (left bytes available), or 0 if
+ * the bytes there are not one: a stray or missing continuation byte, an
+ * overlong form, a UTF-16 surrogate, or a code point over U+10FFFF. */
+static size_t utf8Length(const unsigned char *p, size_t left)
+{
+    unsigned char low = 0x80, high = 0xBF; /* the allowed second byte */
+    size_t n, i;
+
+    if (p[0] >= 0xC2 && p[0] <= 0xDF)
+        n = 2;
+    else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+        n = 3;
+    else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (p[0] == 0xE0)
+        low = 0xA0; /* below: overlong */
+    else if (p[0] == 0xED)
+        high = 0x9F; /* above: a surrogate */
+    else if (p[0] == 0xF0)
+        low = 0x90; /* below: overlong */
+    else if (p[0] == 0xF4)
+        high = 0x8F; /* above: past U+10FFFF */
+    if (n > left || p[1] < low || p[1] > high)
+        return 0;
+    for (i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+const char *printable(const char *text, size_t length, char *out, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t at = 0, i = 0, n;
+
+    while (i < length) {
+        n = p[i] >= 0x80 ? utf8Length(p + i, length - i) : 1;
+        /* U+0080..U+009F are control characters too (C2 80..C2 9F). */
+        if (n == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0)
+            n = 0;
+        if (at + (n > 0 ? n : 4) + 4 > size) { /* room for it and "..." */
+            memcpy(out + at, "...", 3);
+            at += 3;
+            break;
+        }
+        if (n == 0 || p[i] < 0x20 || p[i] == 0x7F) {
+            snprintf(out + at, 5, "\\x%02X", p[i]);
+            at += 4;
+            i++;
+        } else {
+            memcpy(out + at, p + i, n);
+            at += n;
+            i += n;
+        }
+    }
+    out[at] = '\0';
+    return out;
 }
 
 void usageErr(const char *format, ...)
@@ -112,14 +161,14 @@ void usageErr(const char *format, ...)
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
     snprintf(line, sizeof line, "%s: %s\n\n", programName(), message);
-    fwrite(line, 1, strlen(line), stderr);
-    fwrite(usageText, 1, strlen(usageText), stderr);
+    writeOrExit(STD_ERROR_HANDLE, line, strlen(line));
+    writeOrExit(STD_ERROR_HANDLE, usageText, strlen(usageText));
     exit(2);
 }
 
 void showHelp(void)
 {
-    fwrite(usageText, 1, strlen(usageText), stdout);
+    writeOrExit(STD_OUTPUT_HANDLE, usageText, strlen(usageText));
     exit(0);
 }
 
@@ -151,7 +200,7 @@ BOOL readLine(const char *prompt, char *line, int size)
     wchar_t wide[1024];
 
     if (in != INVALID_HANDLE_VALUE && in != NULL && GetConsoleMode(in, &mode)) {
-        fputs(prompt, stdout);
+        writeOrExit(STD_OUTPUT_HANDLE, prompt, strlen(prompt));
         if (!ReadConsoleW(in, wide, (DWORD)(sizeof wide / sizeof wide[0] - 1), &n, NULL))
             errExit("ReadConsoleW");
         if (n == 0 || wide[0] == 0x1A) /* nothing, or Ctrl-Z: end of input */

@@ -3,28 +3,31 @@
  * The suite's character model: every string a program handles -- arguments,
  * messages on the wire, output -- is UTF-8 in plain char arrays. We call the
  * ...W functions where Windows speaks UTF-16 and convert at that boundary;
- * we never use TCHAR. initProgram() sets this up at the top of main():
+ * we never use TCHAR. initProgram(), at the top of main(), rebuilds argv as
+ * UTF-8 from the UTF-16 command line (the C runtime's own argv is in the
+ * ANSI code page, where Cyrillic may become '?').
  *
- *   - argv is rebuilt as UTF-8 from the UTF-16 command line (the C runtime's
- *     own argv is in the ANSI code page, where Cyrillic may become '?');
- *   - when stdout or stderr is a console, its output code page is switched to
- *     UTF-8 (CP_UTF8) until the program exits, so UTF-8 text shows correctly;
- *     a redirected stream (pipe, file) simply receives the UTF-8 bytes;
- *   - stdout is unbuffered, so output reaches a pipe or a file at once, not
- *     when the program exits: a test or another program sees it live.
- *
- * Programs print with say() rather than printf: on an unbuffered stream
- * that is not a console, the C runtime's printf writes one character per
- * system call -- slow, and two processes sharing a pipe mix their lines
- * character by character. say() formats first and writes once.
+ * Output goes through writeText() (error.h), never the C runtime's stdio:
+ * to a console as UTF-16 (WriteConsoleW), so it shows right whatever the
+ * console's code page; to a pipe or a file as the UTF-8 bytes, at once, one
+ * write per line, so a test or another program sees each line whole as it
+ * is printed. say() is printf on those terms.
  */
 #ifndef WINIPC_ARGS_H
 #define WINIPC_ARGS_H
 
 #include "error.h"
 
-/* Like printf to stdout, in a single write. */
+/* Like printf to stdout, in a single write; exits if stdout is gone. */
 void say(const char *format, ...) WINIPC_PRINTF(1, 2);
+
+/* Untrusted text -- a message from the wire -- made safe to print as part
+ * of one line: control characters (a newline that would forge a log line,
+ * an escape sequence that would drive the terminal) and bytes that are not
+ * UTF-8 become \xNN; valid UTF-8, Cyrillic included, is kept. The result
+ * goes into out (size bytes, at least 8); a text too long for it is cut,
+ * ending in "...". Returns out. */
+const char *printable(const char *text, size_t length, char *out, size_t size);
 
 /* usage: the program's usage text, printed by usageErr() and for --help. */
 void initProgram(int *argc, char ***argv, const char *usage);

@@ -63,11 +63,58 @@ const char *programName(void)
     return name;
 }
 
-/* Writes the whole line with one fwrite (stderr is unbuffered): a message
- * never reaches a pipe a character at a time, mixed with another's. */
+#define CONSOLE_CHUNK 4096 /* UTF-16 units per WriteConsoleW: old consoles
+                              refuse much larger writes */
+
+/* A console: convert to UTF-16 and write a chunk at a time, never cutting
+ * a surrogate pair (a character beyond U+FFFF) in two. */
+static const char *writeConsole(HANDLE out, const char *text, size_t length)
+{
+    wchar_t chunk[CONSOLE_CHUNK];
+    size_t bytes;
+    DWORD done;
+    int n, at, back;
+
+    while (length > 0) {
+        /* No more bytes than the buffer has units (a byte makes at most
+         * one), ending where a character ends: not before a continuation
+         * byte, of which a character has at most three. */
+        bytes = length < CONSOLE_CHUNK ? length : CONSOLE_CHUNK;
+        for (back = 0; back < 3 && bytes < length && ((unsigned char)text[bytes] & 0xC0) == 0x80;
+             back++)
+            bytes--;
+        n = MultiByteToWideChar(CP_UTF8, 0, text, (int)bytes, chunk, CONSOLE_CHUNK);
+        if (n == 0)
+            return "MultiByteToWideChar";
+        for (at = 0; at < n; at += (int)done)
+            if (!WriteConsoleW(out, chunk + at, (DWORD)(n - at), &done, NULL))
+                return "WriteConsoleW";
+        text += bytes;
+        length -= bytes;
+    }
+    return NULL;
+}
+
+const char *writeText(HANDLE out, const char *text, size_t length)
+{
+    DWORD mode, done;
+
+    if (out == NULL || out == INVALID_HANDLE_VALUE)
+        return NULL; /* no such stream (a GUI parent gave us none): nothing to do */
+    if (GetConsoleMode(out, &mode))
+        return writeConsole(out, text, length);
+    for (; length > 0; text += done, length -= done)
+        if (!WriteFile(out, text, length > 65536 ? 65536 : (DWORD)length, &done, NULL))
+            return "WriteFile";
+    return NULL;
+}
+
+/* Writes a whole message in one call: it never reaches a pipe a character
+ * at a time, mixed with another's. If stderr itself fails there is nowhere
+ * left to say so, and the message is lost. */
 static void writeLine(const char *line)
 {
-    fwrite(line, 1, strlen(line), stderr);
+    (void)writeText(GetStdHandle(STD_ERROR_HANDLE), line, strlen(line));
 }
 
 /* The message format is: "<program>: <what>: error <code> <NAME>: <text>". */

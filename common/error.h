@@ -55,4 +55,12 @@ WINIPC_NORETURN void fatal(const char *format, ...) WINIPC_PRINTF(1, 2);
 /* "anonymous_pipe_server": the running program's file name without ".exe". */
 const char *programName(void);
 
+/* Writes length bytes of UTF-8 text to out -- stdout, stderr, a console
+ * screen -- whole. A console gets the text as UTF-16 through WriteConsoleW,
+ * so every character shows whatever the console's code page; a pipe or a
+ * file gets the bytes as they are. (The C runtime's fwrite to a console
+ * converts through a code page of its own, which garbles UTF-8.) Returns
+ * NULL, or the name of the call that failed: GetLastError() says why. */
+const char *writeText(HANDLE out, const char *text, size_t length);
+
 #endif
