@@ -79,6 +79,10 @@ ip -n "$ns_server" addr add $server_addr/24 dev veth0 &&
     fail "cannot configure the veth pair"
 
 "$wine_run" --start || fail "cannot start Wine"
+# wine-run --start returns once the registry is on disk (see wine-run.in).
+for reg in system.reg user.reg; do
+    [ -f "$prefix/$reg" ] || fail "$prefix has no $reg: wine-run --start should have written it"
+done
 for host in server client; do
     cp -al "$prefix" "$work/$host" &&
         for reg in "$prefix"/*.reg; do cp --remove-destination "$reg" "$work/$host/"; done &&
