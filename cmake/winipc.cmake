@@ -6,7 +6,7 @@
 #     [EXPECT stream pattern]... [EXPECT_COUNT stream n pattern]...
 #     [REJECT stream pattern]... [SAME stream pattern stream2 pattern2]...
 #     [EXIT role code]... [INPUT role text]...
-#     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME]
+#     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME] [END_SERVER]
 #     [NEW_CONSOLE role]... [DISPLAY] [TOUR "title"])
 #
 # Declares one scenario: CTest runs the harness (common/pairtest.c) with these
@@ -42,7 +42,8 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATO
 endif()
 
 set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
-                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME SAME NEW_CONSOLE DISPLAY TOUR)
+                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME END_SERVER SAME NEW_CONSOLE DISPLAY
+                     TOUR)
 
 function(winipc_add_pair_test name)
   set(processes "")   # --server/--client words; they must come first
@@ -78,6 +79,9 @@ function(winipc_add_pair_test name)
     endif()
     if(keyword STREQUAL "ONE_AT_A_TIME")
       list(APPEND options --one-at-a-time)
+      continue()
+    elseif(keyword STREQUAL "END_SERVER")
+      list(APPEND options --end-server)
       continue()
     elseif(keyword STREQUAL "DISPLAY")
       set(display TRUE)
@@ -165,6 +169,15 @@ function(winipc_add_tour)
     return()
   endif()
   add_custom_target(tour ${commands} USES_TERMINAL VERBATIM)
+endfunction()
+
+# winipc_add_reliability_test(NAME <scenario...>)
+# A scenario as winipc_add_pair_test declares it, labelled `reliability` as
+# well as with its folder: `ctest -L reliability` runs every test that shows
+# a server surviving its clients (churn, fuzz, floods, untrusted data).
+function(winipc_add_reliability_test name)
+  winipc_add_pair_test(${name} ${ARGN})
+  set_property(TEST ${name} APPEND PROPERTY LABELS reliability)
 endfunction()
 
 # winipc_add_windows_only_test(NAME "why Wine cannot run it" <scenario...>)

@@ -37,12 +37,17 @@
  *                         matching PATTERN on stdout or stderr: a client that
  *                         vanishes mid-conversation. Its exit code is not checked.
  *   --one-at-a-time       start each client when the one before has exited
+ *   --end-server          once every client has exited, end the server
+ *                         (TerminateProcess): one that serves until Ctrl-C.
+ *                         Its exit code is not checked.
  *   --new-console ROLE    start ROLE with a console of its own
  *                         (CREATE_NEW_CONSOLE); its stdout and stderr are
  *                         still ours. Needs a display under Wine.
  * In a client's words, {ready} stands for what the server's ready line has
  * where the --ready pattern's first * is (a PID, a port): with the pattern
- * "... pid *" or "... port * ready", the text between the fixed parts.
+ * "... pid *" or "... port * ready", the text between the fixed parts; and
+ * {pid} for the server's process id (for a test-only client that looks at
+ * the server's handles and memory).
  *   --show [--title T]    print every line as it arrives, labelled
  * ROLE is server, client (each client) or clientN (the Nth, from 1); STREAM
  * is ROLE.out or ROLE.err. A PATTERN matches a whole line (its \r\n removed):
@@ -81,6 +86,7 @@ typedef struct {
     int wordCount;
     const char *input;  /* for stdin, or NULL */
     BOOL holdStdin, newConsole;
+    BOOL expanded;      /* words is our own copy, with {ready} and {pid} filled in */
     const char *killPattern;
     volatile LONG killed;
     DWORD expectedExit, exitCode;
@@ -102,8 +108,10 @@ static const char usage[] =
     "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
     "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
     "  --same STREAM PATTERN STREAM2 PATTERN2   --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
-    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --new-console ROLE\n"
-    "  --show   --title TEXT   (in client words, {ready} is the ready line's *)\n"
+    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --end-server\n"
+    "  --new-console ROLE\n"
+    "  --show   --title TEXT   (in client words, {ready} is the ready line's *,\n"
+    "  {pid} the server's process id)\n"
     "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
     "PATTERN: a whole line; * any run of characters, ? any one character.\n"
     "See the comment at the top of common/pairtest.c for the details.\n";
@@ -302,7 +310,7 @@ static size_t appendQuoted(char *line, size_t at, const char *word)
     return at;
 }
 
-static wchar_t *buildCommandLine(char **words, int count, const char *ready)
+static wchar_t *buildCommandLine(char **words, int count)
 {
     size_t bytes = 1, at = 0;
     char *line;
@@ -310,22 +318,14 @@ static wchar_t *buildCommandLine(char **words, int count, const char *ready)
     int i, n;
 
     for (i = 0; i < count; i++)
-        bytes += (strlen(words[i]) + strlen(ready)) * 2 + 3;
+        bytes += strlen(words[i]) * 2 + 3;
     line = HeapAlloc(GetProcessHeap(), 0, bytes);
     if (line == NULL)
         fatal("no memory for a command line");
     for (i = 0; i < count; i++) {
-        const char *place = strstr(words[i], "{ready}");
-        char word[1024];
         if (i > 0)
             line[at++] = ' ';
-        if (place != NULL) { /* one {ready} per word is enough for our needs */
-            snprintf(word, sizeof word, "%.*s%s%s", (int)(place - words[i]), words[i],
-                     ready, place + strlen("{ready}"));
-            at = appendQuoted(line, at, word);
-        } else {
-            at = appendQuoted(line, at, words[i]);
-        }
+        at = appendQuoted(line, at, words[i]);
     }
     line[at] = '\0';
     n = MultiByteToWideChar(CP_UTF8, 0, line, -1, NULL, 0);
@@ -354,7 +354,7 @@ static void writeInput(HANDLE pipe, const char *input)
     }
 }
 
-static void startProcess(Process *p, HANDLE job, const char *ready)
+static void startProcess(Process *p, HANDLE job)
 {
     SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
     HANDLE stdinRead, outWrite, errWrite;
@@ -369,7 +369,7 @@ static void startProcess(Process *p, HANDLE job, const char *ready)
     for (c = p->words[0]; *c != '\0'; c++)
         if (*c == '/')
             *c = '\\';
-    commandLine = buildCommandLine(p->words, p->wordCount, ready);
+    commandLine = buildCommandLine(p->words, p->wordCount);
 
     /* Each pipe is made inheritable, then our end is taken back out, so the
      * child inherits only its own three ends. We start processes one at a
@@ -391,10 +391,15 @@ static void startProcess(Process *p, HANDLE job, const char *ready)
     startup.hStdError = errWrite;
     /* Suspended until it is in the job, so that any child it starts is in
      * the job too, and a timeout can end the whole tree. */
+    /* Under Wine, ERROR_INTERNAL_ERROR (1359) means the new process died
+     * before it finished starting: a signal from outside (a kill) or a crash
+     * in Wine's loader, nothing CreateProcessW itself did wrong. */
     if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE,
                         CREATE_SUSPENDED | (p->newConsole ? CREATE_NEW_CONSOLE : 0), NULL,
                         NULL, &startup, &info))
-        errExit("CreateProcessW %s", p->words[0]);
+        errExit("CreateProcessW %s%s", p->words[0],
+                GetLastError() == ERROR_INTERNAL_ERROR
+                    ? " (under Wine: it died while starting, killed or crashed)" : "");
     if (!AssignProcessToJobObject(job, info.hProcess))
         errExit("AssignProcessToJobObject");
     if (ResumeThread(info.hThread) == (DWORD)-1)
@@ -530,6 +535,7 @@ typedef struct {
     HANDLE job;
     const char *timedOutAt; /* what we were waiting for at the timeout */
     BOOL oneAtATime;
+    BOOL endServer;     /* --end-server */
 } Run;
 
 static Process *findRole(Run *run, const char *role)
@@ -635,6 +641,8 @@ static void parseArguments(Run *run, int argc, char *argv[])
                 usageErr("--kill %s: no such process (declare processes first)", role);
         } else if (strcmp(a, "--one-at-a-time") == 0) {
             run->oneAtATime = TRUE;
+        } else if (strcmp(a, "--end-server") == 0) {
+            run->endServer = TRUE;
         } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
                    strcmp(a, "--hold-stdin") == 0 || strcmp(a, "--new-console") == 0) {
             /* These name a process, so processes come first on the line. */
@@ -682,14 +690,56 @@ static DWORD remainingMs(const Run *run)
     return now >= run->deadline ? 0 : (DWORD)(run->deadline - now);
 }
 
+/* A client's words with {ready} and {pid} filled in, in a heap block of
+ * its own (the pointers, then the strings). */
+static void expandWords(Process *p, const char *ready, const char *pid)
+{
+    size_t bytes = (size_t)p->wordCount * sizeof(char *), longest = strlen(ready) + strlen(pid);
+    char **words, *at;
+    const char *from, *token;
+    int w;
+
+    for (w = 0; w < p->wordCount; w++)
+        bytes += strlen(p->words[w]) * (longest + 1) + 1; /* a token per byte, at worst */
+    words = HeapAlloc(GetProcessHeap(), 0, bytes);
+    if (words == NULL)
+        fatal("no memory for %s's command", p->name);
+    at = (char *)(words + p->wordCount);
+    for (w = 0; w < p->wordCount; w++) {
+        words[w] = at;
+        for (from = p->words[w]; *from != '\0';) {
+            if (strncmp(from, "{ready}", 7) == 0)
+                token = ready;
+            else if (strncmp(from, "{pid}", 5) == 0)
+                token = pid;
+            else
+                token = NULL;
+            if (token == NULL) {
+                *at++ = *from++;
+                continue;
+            }
+            memcpy(at, token, strlen(token));
+            at += strlen(token);
+            from += token == ready ? 7 : 5;
+        }
+        *at++ = '\0';
+    }
+    p->words = words;
+    p->expanded = TRUE;
+}
+
 /* Starts the server, waits for its ready line, then starts the clients.
  * Returns the number of failures (0 or 1: no ready line). */
 static int startAll(Run *run)
 {
     int i;
 
+    char pid[16] = "";
+
     for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
+        if (i > 0)
+            expandWords(p, run->processes[0].out.readyValue, pid);
         if (show) {
             const char *exe = strrchr(p->words[0], '/');
             const char *backslash = strrchr(p->words[0], '\\');
@@ -697,14 +747,8 @@ static int startAll(Run *run)
             if (backslash != NULL && (exe == NULL || backslash > exe))
                 exe = backslash;
             say("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
-            for (w = 1; w < p->wordCount; w++) {
-                const char *place = strstr(p->words[w], "{ready}");
-                if (place == NULL)
-                    say(" %s", p->words[w]);
-                else
-                    say(" %.*s%s%s", (int)(place - p->words[w]), p->words[w],
-                        run->processes[0].out.readyValue, place + strlen("{ready}"));
-            }
+            for (w = 1; w < p->wordCount; w++)
+                say(" %s", p->words[w]);
             say("\n");
         }
         if (i == 0 && readyPattern != NULL) {
@@ -712,7 +756,9 @@ static int startAll(Run *run)
             if (p->out.readyEvent == NULL)
                 errExit("CreateEventW");
         }
-        startProcess(p, run->job, run->processes[0].out.readyValue);
+        startProcess(p, run->job);
+        if (i == 0 && strcmp(p->name, "server") == 0)
+            snprintf(pid, sizeof pid, "%lu", (unsigned long)GetProcessId(p->process));
         if (run->oneAtATime && strcmp(p->name, "server") != 0 &&
             WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT) {
             run->timedOutAt = p->name;
@@ -744,14 +790,26 @@ static int startAll(Run *run)
  * deadline, kills the whole tree. Then collects the exit codes. */
 static void waitAll(Run *run)
 {
+    Process *server = &run->processes[0];
     int i;
 
-    for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
+    /* With --end-server, the clients first; then the server is ended. */
+    for (i = run->endServer ? 1 : 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
         if (p->process != NULL &&
             WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT)
             run->timedOutAt = p->name;
     }
+    if (run->endServer && run->timedOutAt == NULL && server->process != NULL &&
+        InterlockedExchange(&server->killed, 1) == 0) {
+        if (show)
+            say("[pairtest   ] every client has exited: ending the server\n");
+        if (!TerminateProcess(server->process, 1))
+            errExit("TerminateProcess (--end-server)");
+    }
+    if (run->endServer && run->timedOutAt == NULL && server->process != NULL &&
+        WaitForSingleObject(server->process, remainingMs(run)) == WAIT_TIMEOUT)
+        run->timedOutAt = server->name;
     for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
         if (p->process != NULL &&
@@ -852,7 +910,8 @@ static int checkAll(Run *run)
             failures++;
         } else if (p->killed) {
             if (!show)
-                say("pairtest: ok: %s was killed by --kill, as asked\n", p->name);
+                say("pairtest: ok: %s was ended by %s, as asked\n", p->name,
+                    p->killPattern != NULL ? "--kill" : "--end-server");
         } else if (p->exitCode != p->expectedExit) {
             say("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
                    (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
@@ -883,7 +942,8 @@ static void release(Run *run)
              (p->stdinWrite != NULL && !CloseHandle(p->stdinWrite)) ||
              (p->out.readyEvent != NULL && !CloseHandle(p->out.readyEvent))))
             errExit("CloseHandle");
-        if ((p->out.text != NULL && !HeapFree(GetProcessHeap(), 0, p->out.text)) ||
+        if ((p->expanded && !HeapFree(GetProcessHeap(), 0, p->words)) ||
+            (p->out.text != NULL && !HeapFree(GetProcessHeap(), 0, p->out.text)) ||
             (p->err.text != NULL && !HeapFree(GetProcessHeap(), 0, p->err.text)))
             errExit("HeapFree");
     }

@@ -1,0 +1,189 @@
+/* testkit.c -- test-only: the helpers declared in testkit.h. */
+#include "testkit.h"
+
+#include <psapi.h>
+#include <string.h>
+#include <wchar.h>
+#include <winternl.h>
+
+#define SETTLE_POLL_MS 50 /* how often resourcesSettle looks again */
+
+DWORD nextRandom(DWORD *state)
+{
+    DWORD x = *state;
+
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return x;
+}
+
+DWORD randomBelow(DWORD *state, DWORD n)
+{
+    return nextRandom(state) % n;
+}
+
+/* One entry of the system's handle table (SystemExtendedHandleInformation,
+ * class 64): the SDK does not declare it, and the layout has stayed the
+ * same since Windows XP. Wine fills it in too. */
+typedef struct {
+    PVOID object;
+    ULONG_PTR processId;
+    ULONG_PTR handle;
+    ULONG grantedAccess;
+    USHORT creatorBackTraceIndex, objectTypeIndex;
+    ULONG attributes, reserved;
+} HandleEntry;
+
+typedef struct {
+    ULONG_PTR count, reserved;
+    HandleEntry entries[1];
+} HandleTable;
+
+#define SYSTEM_EXTENDED_HANDLE_INFORMATION ((SYSTEM_INFORMATION_CLASS)64)
+#define STATUS_INFO_LENGTH_MISMATCH_CODE ((NTSTATUS)0xC0000004L)
+
+/* Counts pid's entries in the system's handle table. */
+static DWORD countHandles(DWORD pid)
+{
+    ULONG size = 1 << 20, needed;
+    HandleTable *table;
+    NTSTATUS status;
+    ULONG_PTR i;
+    DWORD count = 0;
+
+    for (;;) {
+        table = HeapAlloc(GetProcessHeap(), 0, size);
+        if (table == NULL)
+            fatal("HeapAlloc: no memory for the handle table (%lu bytes)", size);
+        status = NtQuerySystemInformation(SYSTEM_EXTENDED_HANDLE_INFORMATION, table, size,
+                                          &needed);
+        if (status != STATUS_INFO_LENGTH_MISMATCH_CODE)
+            break;
+        if (!HeapFree(GetProcessHeap(), 0, table))
+            errExit("HeapFree");
+        size *= 2; /* the table grows as we look: ask for room to spare */
+    }
+    if (status != 0)
+        errExitCode(RtlNtStatusToDosError(status), "NtQuerySystemInformation");
+    for (i = 0; i < table->count; i++)
+        if (table->entries[i].processId == pid)
+            count++;
+    if (!HeapFree(GetProcessHeap(), 0, table))
+        errExit("HeapFree");
+    return count;
+}
+
+void readResources(DWORD pid, Resources *now)
+{
+    HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
+    PROCESS_MEMORY_COUNTERS memory;
+
+    if (process == NULL)
+        errExit("OpenProcess %lu", (unsigned long)pid);
+    now->handles = 0;
+    if (!GetProcessHandleCount(process, &now->handles))
+        errExit("GetProcessHandleCount");
+    now->handleSource = "GetProcessHandleCount";
+    if (now->handles == 0) { /* Wine: succeeds, and leaves the count alone */
+        now->handles = countHandles(pid);
+        now->handleSource = "the system handle table";
+    }
+    ZeroMemory(&memory, sizeof memory);
+    memory.cb = sizeof memory;
+    if (!GetProcessMemoryInfo(process, &memory, sizeof memory))
+        errExit("GetProcessMemoryInfo");
+    now->privateBytes = memory.PagefileUsage;
+    if (!CloseHandle(process))
+        errExit("CloseHandle");
+}
+
+BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack,
+                     SIZE_T byteSlack, DWORD waitMs)
+{
+    ULONGLONG deadline = GetTickCount64() + waitMs;
+    Resources now;
+    BOOL settled;
+
+    for (;;) {
+        readResources(pid, &now);
+        settled = now.handles <= before->handles + handleSlack &&
+                  now.privateBytes <= before->privateBytes + byteSlack;
+        if (settled || GetTickCount64() >= deadline)
+            break;
+        Sleep(SETTLE_POLL_MS); /* nothing signals "the server has cleaned up" */
+    }
+    say("resources: %s: handles %lu -> %lu (slack %lu, from %s), private bytes %lu KiB -> "
+        "%lu KiB (slack %lu KiB)\n",
+        settled ? "ok" : "FAIL", (unsigned long)before->handles, (unsigned long)now.handles,
+        (unsigned long)handleSlack, now.handleSource,
+        (unsigned long)(before->privateBytes / 1024), (unsigned long)(now.privateBytes / 1024),
+        (unsigned long)(byteSlack / 1024));
+    return settled;
+}
+
+void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH])
+{
+    DWORD length = GetModuleFileNameW(NULL, path, MAX_PATH);
+    wchar_t *slash;
+
+    if (length == 0 || length == MAX_PATH)
+        errExit("GetModuleFileNameW");
+    slash = wcsrchr(path, L'\\');
+    slash = slash != NULL ? slash + 1 : path;
+    if (wcslen(exe) >= (size_t)(MAX_PATH - (slash - path)))
+        fatal("the path of this program's folder is too long");
+    wcscpy_s(slash, (size_t)(MAX_PATH - (slash - path)), exe);
+}
+
+BOOL runAndKill(wchar_t *commandLine, const char *marker)
+{
+    SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
+    HANDLE inRead, inWrite, outRead, outWrite;
+    STARTUPINFOW startup;
+    PROCESS_INFORMATION child;
+    char text[8192] = "", command[4096];
+    DWORD used = 0, n;
+    BOOL seen = FALSE;
+    char *line, *end;
+
+    if (WideCharToMultiByte(CP_UTF8, 0, commandLine, -1, command, (int)sizeof command, NULL,
+                            NULL) == 0)
+        errExit("WideCharToMultiByte");
+
+    if (!CreatePipe(&inRead, &inWrite, &inheritable, 0))
+        errExit("CreatePipe (stdin)");
+    if (!CreatePipe(&outRead, &outWrite, &inheritable, 0))
+        errExit("CreatePipe (stdout)");
+    if (!SetHandleInformation(inWrite, HANDLE_FLAG_INHERIT, 0) ||
+        !SetHandleInformation(outRead, HANDLE_FLAG_INHERIT, 0))
+        errExit("SetHandleInformation");
+    ZeroMemory(&startup, sizeof startup);
+    startup.cb = sizeof startup;
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = inRead;
+    startup.hStdOutput = startup.hStdError = outWrite;
+    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child))
+        errExit("CreateProcessW %s", command);
+    if (!CloseHandle(child.hThread) || !CloseHandle(inRead) || !CloseHandle(outWrite))
+        errExit("CloseHandle");
+
+    /* Its stdout, a line at a time, until the marker (or its end). */
+    while (!seen && used < sizeof text - 1 &&
+           ReadFile(outRead, text + used, (DWORD)(sizeof text - 1 - used), &n, NULL) && n > 0) {
+        used += n;
+        text[used] = '\0';
+        for (line = text; !seen && (end = strchr(line, '\n')) != NULL; line = end + 1)
+            seen = strncmp(line, marker, strlen(marker)) == 0;
+    }
+    if (seen && !TerminateProcess(child.hProcess, 1))
+        errExit("TerminateProcess");
+    if (WaitForSingleObject(child.hProcess, INFINITE) != WAIT_OBJECT_0)
+        errExit("WaitForSingleObject");
+    if (!seen)
+        warn("%s ended before printing \"%s\"; it said: %s", command, marker, text);
+    if (!CloseHandle(child.hProcess) || !CloseHandle(inWrite) || !CloseHandle(outRead))
+        errExit("CloseHandle");
+    return seen;
+}

@@ -1,0 +1,51 @@
+/* testkit.h -- test-only: what the reliability probes share (churn, fuzz,
+ * floods). No lab program links this; a student can skip this folder.
+ *
+ *  - a seeded random sequence, so that a failing fuzz run can be replayed;
+ *  - a look at another process's resources: its handles and its private
+ *    bytes, to show that a server gives back what a crowd of clients cost;
+ *  - a lab client started, then killed once it has printed a given line:
+ *    a client that vanishes mid-session, for real.
+ */
+#ifndef WINIPC_TESTKIT_H
+#define WINIPC_TESTKIT_H
+
+#include "args.h"
+
+/* xorshift32: a sequence that depends only on its seed (never 0). */
+DWORD nextRandom(DWORD *state);
+
+/* A number from 0 to n - 1 (n > 0). */
+DWORD randomBelow(DWORD *state, DWORD n);
+
+/* What a process holds now. handles comes from GetProcessHandleCount; under
+ * Wine, which answers that with no count, from the system's handle table
+ * (NtQuerySystemInformation), and handleSource says which. privateBytes is
+ * PROCESS_MEMORY_COUNTERS.PagefileUsage: the commit charge on Windows, the
+ * resident anonymous memory under Wine. */
+typedef struct {
+    DWORD handles;
+    SIZE_T privateBytes;
+    const char *handleSource;
+} Resources;
+
+/* Reads process pid's resources; exits (errExit) if it cannot. */
+void readResources(DWORD pid, Resources *now);
+
+/* After a crowd of clients, a server frees what they cost as their sessions
+ * end, a little later than the clients leave. Waits until pid's handles and
+ * private bytes are within the slack of before, for at most waitMs, then
+ * prints both readings; returns FALSE (and says FAIL) if they never were. */
+BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack,
+                     SIZE_T byteSlack, DWORD waitMs);
+
+/* The full path of a program in the same folder as this one. */
+void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH]);
+
+/* Starts commandLine with its stdout read by us and its stdin an open pipe
+ * that gives nothing (an interactive client waits at its prompt), waits for
+ * a stdout line that starts with marker, then kills it (TerminateProcess)
+ * and waits for it to end. FALSE if it exited before printing the marker. */
+BOOL runAndKill(wchar_t *commandLine, const char *marker);
+
+#endif
