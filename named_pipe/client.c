@@ -19,6 +19,8 @@
  *    tries again; a missing server is named, and a server that goes away
  *    mid-session is reported, both with exit code 1.
  *  - _getch() pauses: none; arguments make the client scriptable.
+ *  - It opened the pipe for GENERIC_READ | GENERIC_WRITE: more than it uses,
+ *    and more than a --remote server grants. It asks for NP_CLIENT_ACCESS.
  */
 #include "named_pipe.h"
 #include "args.h"
@@ -46,8 +48,9 @@ static HANDLE connectToServer(const wchar_t *widePath, const char *path)
     DWORD error;
 
     for (;;) {
-        pipe = CreateFileW(widePath, GENERIC_READ | GENERIC_WRITE, 0, NULL,
-                           OPEN_EXISTING, 0, NULL);
+        /* Exactly the rights we use (named_pipe.h): GENERIC_WRITE would
+         * include the one the --remote DACL withholds. */
+        pipe = CreateFileW(widePath, NP_CLIENT_ACCESS, 0, NULL, OPEN_EXISTING, 0, NULL);
         if (pipe != INVALID_HANDLE_VALUE)
             return pipe;
         error = GetLastError();
