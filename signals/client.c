@@ -7,10 +7,14 @@
  *
  * A process can send console control events only to the console it is
  * attached to. So: leave our own console, if we have one (FreeConsole);
- * attach to the target's (AttachConsole); ignore Ctrl-C ourselves, since
- * Ctrl-C reaches every process on that console, us included
- * (SetConsoleCtrlHandler(NULL, TRUE)); send the event to process group 0,
- * everyone on the console; detach.
+ * attach to the target's (AttachConsole); install a handler that swallows
+ * the event, since it reaches every process on that console, us included;
+ * send it to process group 0, everyone on the console; detach.
+ *
+ * Why a handler, and not SetConsoleCtrlHandler(NULL, TRUE): that ignores
+ * Ctrl-C only. Ctrl-Break always reaches the handlers, and with none of our
+ * own the default one would end this program with STATUS_CONTROL_C_EXIT
+ * (0xC000013A) -- the sender killed by its own signal.
  */
 #include "signals.h"
 #include "args.h"
@@ -25,6 +29,12 @@ static const char usage[] =
     "e.g. a signals_server, which prints its PID when it starts.\n"
     "\n"
     "  --help  show this text\n";
+
+/* Runs on a thread of its own when the event we sent comes back to us. */
+static BOOL WINAPI swallowEvent(DWORD event)
+{
+    return event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT; /* TRUE: handled */
+}
 
 int main(int argc, char *argv[])
 {
@@ -59,7 +69,7 @@ int main(int argc, char *argv[])
         errExit("FreeConsole");
     if (!AttachConsole(pid))
         errExit("AttachConsole %lu (does that process have a console?)", (unsigned long)pid);
-    if (!SetConsoleCtrlHandler(NULL, TRUE))
+    if (!SetConsoleCtrlHandler(swallowEvent, TRUE))
         errExit("SetConsoleCtrlHandler");
     if (!GenerateConsoleCtrlEvent(event, 0))
         errExit("GenerateConsoleCtrlEvent %s", eventName(event));

@@ -86,7 +86,9 @@ int main(int argc, char *argv[])
     /* "Ignore Ctrl-C" is inherited from the parent, and some (CI runners,
      * other shells' children) set it: turn normal Ctrl-C processing back on,
      * or our handler would never be called. */
-    if (!SetConsoleCtrlHandler(NULL, FALSE) || !SetConsoleCtrlHandler(onControl, TRUE))
+    if (!SetConsoleCtrlHandler(NULL, FALSE))
+        errExit("SetConsoleCtrlHandler NULL");
+    if (!SetConsoleCtrlHandler(onControl, TRUE))
         errExit("SetConsoleCtrlHandler");
     say("%s %lu\n", SG_READY, (unsigned long)GetCurrentProcessId());
 
@@ -99,7 +101,9 @@ int main(int argc, char *argv[])
         paint(normalColours);
     }
     say("signals_server: %ld Ctrl-C events handled, exiting\n", handled);
-    if (!SetConsoleCtrlHandler(onControl, FALSE) || !CloseHandle(ctrlC))
-        errExit("SetConsoleCtrlHandler or CloseHandle");
+    if (!SetConsoleCtrlHandler(onControl, FALSE))
+        errExit("SetConsoleCtrlHandler");
+    if (!CloseHandle(ctrlC))
+        errExit("CloseHandle");
     return 0;
 }
