@@ -25,6 +25,10 @@
  *    against before it sends any (Wine does not enforce the slot's own).
  *  - It ran forever and could only be killed; now --count N ends it after N
  *    messages, and Ctrl-C ends it cleanly (the handle is closed either way).
+ *  - It printed each message as it came. Anyone may write to a slot, so a
+ *    message is untrusted: control characters are shown as \xNN
+ *    (printable, args.h), and a newline in a message cannot forge a line of
+ *    the log.
  */
 #include "mailslot.h"
 #include "args.h"
@@ -59,7 +63,7 @@ int main(int argc, char *argv[])
 {
     const char *name = MS_DEFAULT_SLOT;
     long count = 0, received = 0;
-    char path[MS_MAX_PATH], *message = NULL;
+    char path[MS_MAX_PATH], *message = NULL, shown[4 * MS_MAX_MESSAGE + 8];
     wchar_t widePath[MS_MAX_PATH];
     HANDLE slot;
     DWORD maxSize, nextSize, waiting, size, capacity = 0, got;
@@ -95,8 +99,10 @@ int main(int argc, char *argv[])
         errExit("GetMailslotInfo");
     while ((count == 0 || received < count) && stopRequested == 0) {
         /* With a message waiting, read exactly its size; with none, wait in
-         * ReadFile with room for the largest message the slot accepts. */
-        size = nextSize != MAILSLOT_NO_MESSAGE ? nextSize : maxSize;
+         * ReadFile with room for the largest message the slot accepts. An
+         * empty message gets that room too: Wine answers a read of 0 bytes
+         * with success and leaves the message there, for ever. */
+        size = nextSize != MAILSLOT_NO_MESSAGE && nextSize > 0 ? nextSize : maxSize;
         if (size + 1 > capacity) {
             char *bigger = message == NULL
                 ? HeapAlloc(GetProcessHeap(), 0, size + 1)
@@ -107,18 +113,21 @@ int main(int argc, char *argv[])
             capacity = size + 1;
         }
         if (!ReadFile(slot, message, size, &got, NULL)) {
-            if (GetLastError() != ERROR_SEM_TIMEOUT)
+            if (GetLastError() == ERROR_SEM_TIMEOUT)
+                continue; /* the read timeout: nothing came; check for Ctrl-C */
+            /* A slot has no other end to break: this is how Wine reports
+             * an empty message (and takes it off the slot). */
+            if (GetLastError() != ERROR_BROKEN_PIPE)
                 errExit("ReadFile %s", path);
-            continue; /* the read timeout: nothing came; check for Ctrl-C */
+            got = 0;
         }
-        message[got] = '\0';
         received++;
         /* Wine reports a count of 1 whenever any message waits, however many
          * do; Windows gives the real number. The next size is right on both. */
         if (!GetMailslotInfo(slot, NULL, &nextSize, &waiting, NULL))
             errExit("GetMailslotInfo");
-        say("Message #%ld: %s (%lu more waiting)\n", received, message,
-               (unsigned long)waiting);
+        say("Message #%ld: %s (%lu more waiting)\n", received,
+            printable(message, got, shown, sizeof shown), (unsigned long)waiting);
     }
     if (stopRequested != 0)
         say("mailslot_server: Ctrl-C, stopping\n");
