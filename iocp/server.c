@@ -33,7 +33,10 @@
  *  - _strdup where it meant to upper-case: each line is answered upper-cased
  *    (upperUtf8, sockets.h), split at '\n' however TCP delivers the bytes.
  * And what it adds: several AcceptEx calls wait on the port, so a burst of
- * clients never waits; and on Ctrl-C (or --max-clients) a clean stop: main
+ * clients never waits; a client that stops reading has its send cancelled
+ * after SK_SEND_TIMEOUT_MS, which ends its session (sockets.h); lines are
+ * logged with control characters made visible (printable, args.h); and on
+ * Ctrl-C (or --max-clients) a clean stop: main
  * closes the listening socket, cancels every connection's I/O, waits for
  * the operations to drain, wakes the workers with a null completion key,
  * joins them, and has freed every context.
@@ -69,6 +72,7 @@ static const char usage[] =
 #define OUT_BYTES (4 * SK_MAX_LINE)
 #define ADDRESS_BYTES ((DWORD)sizeof(SOCKADDR_STORAGE) + 16) /* AcceptEx wants 16 over */
 #define STOP_WAIT_MS 10000            /* stopping: I/O must drain within this */
+#define SWEEP_MS 1000                 /* how often main looks for stalled sends */
 #define EXIT_KEY 0                    /* completion keys: main's wake-up packets */
 #define SOCKET_KEY 1                  /* and every socket's completions */
 
@@ -89,6 +93,8 @@ struct Connection {
     long number, lines;       /* number 0: not accepted yet */
     const char *ending;       /* why the session ends; NULL while it goes on */
     BOOL draining;            /* after BYE or ERROR: read until the client closes */
+    volatile LONG64 sendStarted; /* GetTickCount64() when the send in flight began; 0: none */
+    volatile LONG stalled;    /* main cancelled that send: the client did not read */
     size_t inLength, outLength, outSent;
     Connection *previous, *next; /* every context, for main to cancel */
     char in[IN_BYTES], out[OUT_BYTES];
@@ -167,7 +173,9 @@ static void noteFailure(Connection *c, DWORD error, const char *call)
 {
     const char *ending = "a Winsock call failed";
 
-    if (error == WSA_OPERATION_ABORTED)
+    if (error == WSA_OPERATION_ABORTED && c->stalled)
+        ending = "it did not read its replies";
+    else if (error == WSA_OPERATION_ABORTED)
         ending = "cancelled: the server is stopping";
     else if (error == WSAECONNRESET || error == WSAECONNABORTED || error == WSAENETRESET)
         ending = "the connection was reset (the client went away)";
@@ -194,6 +202,7 @@ static void startIo(Connection *c, Operation *op)
     } else {
         buffer.buf = c->out + c->outSent;
         buffer.len = (ULONG)(c->outLength - c->outSent);
+        InterlockedExchange64(&c->sendStarted, (LONG64)GetTickCount64()); /* for main's sweep */
         result = WSASend(c->socket, &buffer, 1, NULL, 0, &op->overlapped, NULL);
     }
     /* Done at once (0) and pending both end in a packet on the port -- we do
@@ -201,6 +210,7 @@ static void startIo(Connection *c, Operation *op)
      * both. A failure posts nothing: its reference is dropped here. */
     if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
         noteFailure(c, (DWORD)WSAGetLastError(), op->kind == OP_RECEIVE ? "WSARecv" : "WSASend");
+        InterlockedExchange64(&c->sendStarted, 0);
         InterlockedDecrement(&c->references);
         return;
     }
@@ -216,6 +226,7 @@ static void startIo(Connection *c, Operation *op)
 static void answer(Connection *c, const char *line, size_t length)
 {
     char *reply = c->out + c->outLength;
+    char shownLine[2 * SK_MAX_LINE], shownReply[2 * SK_MAX_LINE]; /* as logged */
     const char *fixed = NULL;
     int n = 0;
 
@@ -229,7 +240,9 @@ static void answer(Connection *c, const char *line, size_t length)
         c->ending = "the client sent " SK_QUIT;
         say("client %ld: \"%s\" -> \"%s\"\n", c->number, SK_QUIT, fixed);
     } else if ((n = upperUtf8(line, (int)length, reply, REPLY_BYTES - 1)) >= 0) {
-        say("client %ld: \"%.*s\" -> \"%.*s\"\n", c->number, (int)length, line, n, reply);
+        say("client %ld: \"%s\" -> \"%s\"\n", c->number,
+            printable(line, length, shownLine, sizeof shownLine),
+            printable(reply, (size_t)n, shownReply, sizeof shownReply));
     } else {
         fixed = SK_ERROR_UTF8;
         say("client %ld: %lu bytes of invalid UTF-8 -> \"%s\"\n", c->number,
@@ -391,16 +404,40 @@ static void onReceived(Connection *c, DWORD bytes, DWORD error)
 
 static void onSent(Connection *c, DWORD bytes, DWORD error)
 {
+    InterlockedExchange64(&c->sendStarted, 0);
     if (error != 0) {
         noteFailure(c, error, "WSASend");
         return;
     }
+    InterlockedExchange(&c->stalled, 0); /* done after all, before main's cancel */
     c->outSent += bytes; /* perhaps not all: carryOn sends the rest */
     if (c->outSent == c->outLength) {
         c->outSent = c->outLength = 0;
         answerLines(c); /* lines that waited for room */
     }
     carryOn(c);
+}
+
+/* A client that does not read its replies leaves our send pending for
+ * ever: after SK_SEND_TIMEOUT_MS (sockets.h), cancel it. Its completion,
+ * aborted, then ends the session. Meanwhile that client holds only its own
+ * context: we read nothing more from it until the send is done. */
+static void cancelStalledSends(void)
+{
+    ULONGLONG now = GetTickCount64(), started;
+    Connection *c;
+
+    EnterCriticalSection(&serverLock); /* the list, and every context on it, stay */
+    for (c = connections; c != NULL; c = c->next) {
+        started = (ULONGLONG)InterlockedCompareExchange64(&c->sendStarted, 0, 0);
+        if (started == 0 || now - started < SK_SEND_TIMEOUT_MS)
+            continue;
+        InterlockedExchange(&c->stalled, 1);
+        if (!CancelIoEx((HANDLE)c->socket, &c->send.overlapped) &&
+            GetLastError() != ERROR_NOT_FOUND)
+            errMsg("CancelIoEx (client %ld)", c->number);
+    }
+    LeaveCriticalSection(&serverLock);
 }
 
 static DWORD WINAPI worker(LPVOID unused)
@@ -485,6 +522,7 @@ int main(int argc, char *argv[])
     HANDLE threads[MAXIMUM_WAIT_OBJECTS];
     Connection *c;
     WSADATA wsa;
+    DWORD wait;
     int error, i;
 
     initProgram(&argc, &argv, usage);
@@ -534,7 +572,9 @@ int main(int argc, char *argv[])
         fatal("no AcceptEx could be posted");
     say("iocp_server: %ld worker threads, listening on %s\n", threadCount, address);
 
-    if (WaitForSingleObject(stopEvent, INFINITE) != WAIT_OBJECT_0)
+    while ((wait = WaitForSingleObject(stopEvent, SWEEP_MS)) == WAIT_TIMEOUT)
+        cancelStalledSends();
+    if (wait != WAIT_OBJECT_0)
         errExit("WaitForSingleObject");
     say("iocp_server: %s, stopping\n", ctrlC ? "Ctrl-C" : "--max-clients reached");
     /* Closing the listening socket aborts the AcceptEx calls; CancelIoEx,

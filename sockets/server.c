@@ -26,6 +26,10 @@
  *    an error instead of a port another program can take over.
  *  - No way to stop: Ctrl-C (the handler only sets an event, and main stops
  *    waiting for clients) or --max-clients.
+ * And what a server needs that the listing never met: a client that stops
+ * reading would hold its thread in send() for ever; now a reply unsent for
+ * SK_SEND_TIMEOUT_MS ends that session (sockets.h). Lines are logged with
+ * control characters made visible: a client cannot forge a log line.
  */
 #include "sockets.h"
 #include "args.h"
@@ -56,6 +60,7 @@ typedef struct {
     int pending;                      /* bytes of an unfinished line in in[] */
     char in[SK_MAX_LINE + 2];         /* the longest line, its '\r' and '\n' */
     char reply[3 * SK_MAX_LINE + 1];  /* upper case can take more UTF-8 bytes */
+    char shown[4 * SK_MAX_LINE];      /* the line and its reply, as logged */
 } Client;
 
 static HANDLE stopEvent;               /* Ctrl-C */
@@ -123,19 +128,22 @@ static void closeGently(Client *c)
 }
 
 /* How a session goes on after a step: ANSWERED, or how and why it ends. */
-typedef enum { ANSWERED, CLIENT_CLOSED, SAID_BYE, LINE_TOO_LONG, RESET, FAILED } Outcome;
+typedef enum { ANSWERED, CLIENT_CLOSED, SAID_BYE, LINE_TOO_LONG, RESET, STALLED, FAILED } Outcome;
 static const char *const endings[] = {
     "", "it closed the connection", ("it sent " SK_QUIT), "its line was too long",
-    "the connection was reset", "a call failed"};
+    "the connection was reset", "it did not read its replies", "a call failed"};
 
 /* What a failed send() or recv() means: a client that was killed, say, or
- * whose machine went away, resets the connection; that is no error of ours. */
+ * whose machine went away, resets the connection; one that stopped reading
+ * makes a send time out (SO_SNDTIMEO). Neither is an error of ours. */
 static Outcome failure(Client *c, const char *call)
 {
     int error = WSAGetLastError();
 
     if (error == WSAECONNRESET || error == WSAECONNABORTED)
         return RESET;
+    if (error == WSAETIMEDOUT && strcmp(call, "send") == 0)
+        return STALLED;
     errMsgCode((DWORD)error, "%s (client %ld)", call, c->number);
     return FAILED;
 }
@@ -162,8 +170,11 @@ static Outcome answer(Client *c, const char *line, int length)
         if (n < 0) {
             text = SK_ERROR_UTF8;
             say("client %ld: %d bytes of invalid UTF-8 -> \"%s\"\n", c->number, length, text);
-        } else {
-            say("client %ld: \"%.*s\" -> \"%.*s\"\n", c->number, length, line, n, c->reply);
+        } else { /* the line is untrusted: printable() shows its control characters */
+            say("client %ld: \"%s\" -> \"%s\"\n", c->number,
+                printable(line, (size_t)length, c->shown, sizeof c->shown / 2),
+                printable(c->reply, (size_t)n, c->shown + sizeof c->shown / 2,
+                          sizeof c->shown / 2));
         }
     }
     if (text != NULL) {
@@ -179,11 +190,17 @@ static DWORD WINAPI serveClient(LPVOID param)
 {
     Client *c = param;
     Outcome outcome = ANSWERED;
+    DWORD sendTimeout = SK_SEND_TIMEOUT_MS;
     char *newline, *line;
     long lines = 0;
     int n, unfinished;
 
-    if (!sendAll(c->socket, SK_GREETING "\n", (int)strlen(SK_GREETING "\n")))
+    /* A client that stops reading would block our send() for ever: give up
+     * after SK_SEND_TIMEOUT_MS (sockets.h). */
+    if (setsockopt(c->socket, SOL_SOCKET, SO_SNDTIMEO, (const char *)&sendTimeout,
+                   (int)sizeof sendTimeout) == SOCKET_ERROR)
+        outcome = failure(c, "setsockopt SO_SNDTIMEO");
+    else if (!sendAll(c->socket, SK_GREETING "\n", (int)strlen(SK_GREETING "\n")))
         outcome = failure(c, "send");
     while (outcome == ANSWERED) {
         /* in[] always has room: what stays in it, an unfinished line, is at

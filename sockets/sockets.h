@@ -15,6 +15,12 @@
  * arrive in many recv() calls, and one recv() may hold many lines; both
  * sides buffer and split at '\n'.
  *
+ * A client that sends but does not read its replies: once a reply cannot be
+ * sent, the server reads nothing more from that client (TCP then holds the
+ * client back), so the client costs at most one connection's fixed buffers;
+ * and a reply still unsent after SK_SEND_TIMEOUT_MS ends the session, closing
+ * the connection. Other clients are not held up meanwhile.
+ *
  * Security: nothing is authenticated or encrypted. The servers listen on
  * loopback unless told otherwise; listening on all interfaces is a choice
  * (--host 0.0.0.0 or ::) the user makes explicitly.
@@ -33,6 +39,7 @@
 #define SK_MAX_LINE 4096 /* bytes, without the '\n' */
 #define SK_ERROR_UTF8 "ERROR invalid UTF-8"
 #define SK_ERROR_TOO_LONG "ERROR line longer than 4096 bytes, closing"
+#define SK_SEND_TIMEOUT_MS 10000 /* a reply unsent this long ends the session */
 
 /* Upper-cases length bytes of UTF-8 text into out (size bytes). Returns the
  * bytes written, or -1 when the text is not valid UTF-8 (or does not fit).
