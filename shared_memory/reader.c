@@ -22,6 +22,12 @@
  *    trusted.
  *  - Text was copied with sizeof of a TCHAR array, a size that changes with
  *    the UNICODE setting; the block holds fixed-width numbers instead.
+ *  - It trusted the block. Any process of the same logon session can open a
+ *    Local\ object by its name -- and write into it -- so the block is
+ *    input from a stranger: checkBlock() tests every field before a value
+ *    is printed (the magic number, the sequence, the range of the value,
+ *    the writer's count and pause), and anything wrong stops the reader with
+ *    exit 1. shared_memory_tamper, a test-only program, shows it.
  */
 #include "shared_memory.h"
 #include "args.h"
@@ -62,6 +68,25 @@ static HANDLE openMapping(const ObjectName *name, long waitMs)
     }
 }
 
+/* Nothing in the block is printed or used before it passes these checks:
+ * a value belongs to the stream (sequence 1 to total, the one after the
+ * last we read) and lies in the writer's range. */
+static void checkBlock(DWORD magic, DWORD sequence, DWORD last, DWORD total, LONG value)
+{
+    if (magic != SM_MAGIC)
+        fatal("the shared block is not valid: its magic number is 0x%08lX, not 0x%08lX",
+              (unsigned long)magic, SM_MAGIC);
+    if (sequence == 0 || sequence > total)
+        fatal("the shared block is not valid: it holds value number %lu of a stream of %lu",
+              (unsigned long)sequence, (unsigned long)total);
+    if (last != 0 && sequence != last + 1)
+        fatal("value %lu came after value %lu: the handshake is broken", (unsigned long)sequence,
+              (unsigned long)last);
+    if (value < 0 || value >= SM_MAX_VALUE)
+        fatal("the shared block is not valid: value %lu is %ld, outside 0 to %d",
+              (unsigned long)sequence, (long)value, SM_MAX_VALUE - 1);
+}
+
 /* A dead writer's mutex is handed to the next waiter as abandoned. */
 static void lockBlock(HANDLE mutex, DWORD last)
 {
@@ -83,7 +108,7 @@ int main(int argc, char *argv[])
     ObjectNames names;
     HANDLE mapping, mutex, filled, emptied, writer, waitFor[2];
     const SharedBlock *block;
-    DWORD pid, total, interval, sequence, last = 0, wait;
+    DWORD magic, pid, total, interval, sequence, last = 0, wait;
     LONG value;
     int arg;
 
@@ -118,13 +143,19 @@ int main(int argc, char *argv[])
         errExit("OpenEventW %s", names.emptied.text);
 
     lockBlock(mutex, 0); /* waits while the writer fills the block in */
-    if (block->magic != SM_MAGIC)
-        fatal("%s was not made by shared_memory_writer", names.mapping.text);
+    magic = block->magic;
     pid = block->writerPid;
     total = block->count;
     interval = block->intervalMs;
     if (!ReleaseMutex(mutex))
         errExit("ReleaseMutex");
+    if (magic != SM_MAGIC)
+        fatal("%s was not made by shared_memory_writer (its magic number is 0x%08lX)",
+              names.mapping.text, (unsigned long)magic);
+    /* The interval bounds our waits below: a huge one would hang us. */
+    if (pid == 0 || total == 0 || total > SM_MAX_COUNT || interval > SM_MAX_INTERVAL_MS)
+        fatal("the shared block is not valid: writer %lu, %lu values, %lu ms apart",
+              (unsigned long)pid, (unsigned long)total, (unsigned long)interval);
     /* If the writer has just exited, its number is no longer a process
      * (ERROR_INVALID_PARAMETER) -- or, rarely, already another one's: then
      * the stall bound below ends the wait instead. */
@@ -150,15 +181,14 @@ int main(int argc, char *argv[])
         if (wait != WAIT_OBJECT_0)
             errExit("WaitForMultipleObjects");
         lockBlock(mutex, last);
+        magic = block->magic; /* a copy: the block may change once we let go */
         sequence = block->sequence;
         value = block->value;
         if (!ReleaseMutex(mutex))
             errExit("ReleaseMutex");
+        checkBlock(magic, sequence, last, total, value);
         if (!SetEvent(emptied)) /* the writer may write the next one now */
             errExit("SetEvent %s", names.emptied.text);
-        if (last != 0 && sequence != last + 1)
-            fatal("value %lu came after value %lu: the handshake is broken",
-                  (unsigned long)sequence, (unsigned long)last);
         last = sequence;
         taken++;
         say("read message: %ld\n", (long)value);
@@ -168,8 +198,10 @@ int main(int argc, char *argv[])
             (unsigned long)total);
     say("shared_memory_reader: %ld values read\n", taken);
 
-    if (!UnmapViewOfFile(block) || !CloseHandle(mapping) || !CloseHandle(writer) ||
-        !CloseHandle(emptied) || !CloseHandle(filled) || !CloseHandle(mutex))
-        errExit("UnmapViewOfFile or CloseHandle");
+    if (!UnmapViewOfFile(block))
+        errExit("UnmapViewOfFile");
+    if (!CloseHandle(mapping) || !CloseHandle(writer) || !CloseHandle(emptied) ||
+        !CloseHandle(filled) || !CloseHandle(mutex))
+        errExit("CloseHandle");
     return 0;
 }

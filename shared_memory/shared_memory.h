@@ -28,7 +28,10 @@
  * SeCreateGlobalPrivilege, which services and administrators have and
  * ordinary users do not: otherwise any user could plant an object that a
  * service would then open and trust. The objects get the default DACL of the
- * writer's token (its user, Administrators, SYSTEM).
+ * writer's token (its user, Administrators, SYSTEM). So any process of the
+ * user's session can open them by name, read the block and write into it:
+ * the reader checks every field before it trusts a value (reader.c), and
+ * shared_memory_tamper (test-only) is such a process.
  */
 #ifndef SHARED_MEMORY_H
 #define SHARED_MEMORY_H

@@ -157,8 +157,10 @@ int main(int argc, char *argv[])
     waitForReader(emptied, waitReader, count); /* the last value was taken */
     say("shared_memory_writer: %ld values written\n", count);
 
-    if (!UnmapViewOfFile(block) || !CloseHandle(mapping) || !CloseHandle(emptied) ||
-        !CloseHandle(filled) || !CloseHandle(mutex))
-        errExit("UnmapViewOfFile or CloseHandle");
+    if (!UnmapViewOfFile(block))
+        errExit("UnmapViewOfFile");
+    if (!CloseHandle(mapping) || !CloseHandle(emptied) || !CloseHandle(filled) ||
+        !CloseHandle(mutex))
+        errExit("CloseHandle");
     return 0;
 }
