@@ -8,6 +8,29 @@
 
 #define SETTLE_POLL_MS 50 /* how often resourcesSettle looks again */
 
+BOOL takeProbeOption(int argc, char *argv[], int *i, ProbeOptions *options)
+{
+    const char *option = argv[*i];
+
+    if (strcmp(option, "--cycles") == 0)
+        options->cycles = getNumber(optionValue(argc, argv, i), 1, 10000000, option);
+    else if (strcmp(option, "--inputs") == 0)
+        options->inputs = getNumber(optionValue(argc, argv, i), 1, 100000000, option);
+    else if (strcmp(option, "--server-pid") == 0)
+        options->serverPid = (DWORD)getNumber(optionValue(argc, argv, i), 1, 0x7FFFFFFF, option);
+    else if (strcmp(option, "--seed") == 0)
+        options->seed = (DWORD)getNumber(optionValue(argc, argv, i), 1, 0x7FFFFFFF, option);
+    else
+        return FALSE;
+    return TRUE;
+}
+
+void finishProbeOptions(ProbeOptions *options)
+{
+    if (options->seed == 0) /* a new sequence each run; the fuzzers print it */
+        options->seed = (GetTickCount() ^ GetCurrentProcessId()) % 0x7FFFFFFF + 1;
+}
+
 DWORD nextRandom(DWORD *state)
 {
     DWORD x = *state;

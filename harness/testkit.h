@@ -12,6 +12,21 @@
 
 #include "args.h"
 
+/* The options every probe takes, besides its mode's own. */
+typedef struct {
+    long cycles;     /* --cycles N (churn) */
+    long inputs;     /* --inputs N (fuzz) */
+    DWORD serverPid; /* --server-pid PID: whose resources to check; 0: none */
+    DWORD seed;      /* --seed S (fuzz); else one from the clock: never 0 */
+} ProbeOptions;
+
+/* If argv[*i] is one of those options, takes it and its value (a bad
+ * value is a usage error) and returns TRUE. */
+BOOL takeProbeOption(int argc, char *argv[], int *i, ProbeOptions *options);
+
+/* After the command line: the seed, when none was given. */
+void finishProbeOptions(ProbeOptions *options);
+
 /* xorshift32: a sequence that depends only on its seed (never 0). */
 DWORD nextRandom(DWORD *state);
 

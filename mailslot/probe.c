@@ -157,8 +157,7 @@ int main(int argc, char *argv[])
 {
     const char *name = MS_DEFAULT_SLOT, *mode;
     wchar_t wideName[MS_MAX_NAME + 1];
-    long cycles = 0, inputs = 0;
-    DWORD serverPid = 0, seed = 0;
+    ProbeOptions options = {0, 0, 0, 0};
     int i;
 
     initProgram(&argc, &argv, usage);
@@ -170,30 +169,20 @@ int main(int argc, char *argv[])
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--slot") == 0)
             name = optionValue(argc, argv, &i);
-        else if (strcmp(argv[i], "--cycles") == 0)
-            cycles = getNumber(optionValue(argc, argv, &i), 1, 10000000, "--cycles");
-        else if (strcmp(argv[i], "--inputs") == 0)
-            inputs = getNumber(optionValue(argc, argv, &i), 1, 100000000, "--inputs");
-        else if (strcmp(argv[i], "--server-pid") == 0)
-            serverPid =
-                (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--server-pid");
-        else if (strcmp(argv[i], "--seed") == 0)
-            seed = (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--seed");
-        else
+        else if (!takeProbeOption(argc, argv, &i, &options))
             usageErr("unknown argument \"%s\"", argv[i]);
     }
+    finishProbeOptions(&options);
     if (name[0] == '\0' || strlen(name) > MS_MAX_NAME)
         usageErr("--slot wants a name of 1 to %d bytes", MS_MAX_NAME);
     if (!slotPath(".", name, path, widePath) ||
         MultiByteToWideChar(CP_UTF8, 0, name, -1, wideName, MS_MAX_NAME + 1) == 0)
         errExit("MultiByteToWideChar %s", path);
-    if (seed == 0) /* a new sequence each run, printed so that it can be replayed */
-        seed = (GetTickCount() ^ GetCurrentProcessId()) % 0x7FFFFFFF + 1;
 
-    if (strcmp(mode, "churn") == 0 && cycles > 0)
-        churn(cycles, serverPid, wideName);
-    else if (strcmp(mode, "fuzz") == 0 && inputs > 0)
-        fuzz(inputs, seed);
+    if (strcmp(mode, "churn") == 0 && options.cycles > 0)
+        churn(options.cycles, options.serverPid, wideName);
+    else if (strcmp(mode, "fuzz") == 0 && options.inputs > 0)
+        fuzz(options.inputs, options.seed);
     else
         usageErr("\"%s\": a mode and its count (--cycles, --inputs)", mode);
     say("mailslot_probe: %s: done\n", mode);

@@ -364,8 +364,8 @@ int main(int argc, char *argv[])
 {
     const char *name = NP_DEFAULT_PIPE, *mode;
     wchar_t wideName[NP_MAX_NAME + 1];
-    long cycles = 0, clients = 0, rounds = 0, inputs = 0;
-    DWORD serverPid = 0, seed = 0;
+    ProbeOptions options = {0, 0, 0, 0};
+    long clients = 0, rounds = 0;
     BOOL firstTry = FALSE;
     int i;
 
@@ -378,35 +378,25 @@ int main(int argc, char *argv[])
     for (i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--pipe") == 0)
             name = optionValue(argc, argv, &i);
-        else if (strcmp(argv[i], "--cycles") == 0)
-            cycles = getNumber(optionValue(argc, argv, &i), 1, 10000000, "--cycles");
         else if (strcmp(argv[i], "--clients") == 0)
             clients = getNumber(optionValue(argc, argv, &i), 1, MAX_BURST, "--clients");
         else if (strcmp(argv[i], "--rounds") == 0)
             rounds = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--rounds");
-        else if (strcmp(argv[i], "--inputs") == 0)
-            inputs = getNumber(optionValue(argc, argv, &i), 1, 100000000, "--inputs");
-        else if (strcmp(argv[i], "--server-pid") == 0)
-            serverPid =
-                (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--server-pid");
-        else if (strcmp(argv[i], "--seed") == 0)
-            seed = (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--seed");
         else if (strcmp(argv[i], "--first-try") == 0)
             firstTry = TRUE;
-        else
+        else if (!takeProbeOption(argc, argv, &i, &options))
             usageErr("unknown argument \"%s\"", argv[i]);
     }
+    finishProbeOptions(&options);
     if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > NP_MAX_NAME)
         usageErr("--pipe wants a name of 1 to %d characters without '\\'", NP_MAX_NAME);
     snprintf(path, sizeof path, "\\\\.\\pipe\\%s", name);
     if (MultiByteToWideChar(CP_UTF8, 0, path, -1, widePath, NP_MAX_NAME + 16) == 0 ||
         MultiByteToWideChar(CP_UTF8, 0, name, -1, wideName, NP_MAX_NAME + 1) == 0)
         errExit("MultiByteToWideChar");
-    if (seed == 0) /* a new sequence each run, printed so that it can be replayed */
-        seed = (GetTickCount() ^ GetCurrentProcessId()) % 0x7FFFFFFF + 1;
 
-    if (strcmp(mode, "churn") == 0 && cycles > 0) {
-        churn(cycles, serverPid, wideName);
+    if (strcmp(mode, "churn") == 0 && options.cycles > 0) {
+        churn(options.cycles, options.serverPid, wideName);
     } else if (strcmp(mode, "come-and-go") == 0 && clients > 0 && rounds > 0) {
         crowd(clients, rounds, FALSE);
         normalSession(0);
@@ -418,8 +408,8 @@ int main(int argc, char *argv[])
             "every instance busy and waited\n", clients, (long)busyWaits);
         if (firstTry && busyWaits > 0)
             fatal("FAIL: with --first-try no client may find the pipe busy");
-    } else if (strcmp(mode, "fuzz") == 0 && inputs > 0) {
-        fuzz(inputs, seed);
+    } else if (strcmp(mode, "fuzz") == 0 && options.inputs > 0) {
+        fuzz(options.inputs, options.seed);
     } else {
         usageErr("\"%s\": a mode and its counts (--cycles, --clients, --rounds, --inputs)", mode);
     }

@@ -534,8 +534,8 @@ static void stall(DWORD serverPid)
 
 int main(int argc, char *argv[])
 {
-    long cycles = 0, inputs = 0, connections = 0;
-    DWORD serverPid = 0, seed = 0;
+    ProbeOptions options = {0, 0, 0, 0};
+    long connections = 0;
     BOOL pause = FALSE;
     struct addrinfo hints;
     const char *mode;
@@ -555,26 +555,16 @@ int main(int argc, char *argv[])
         else if (strcmp(argv[i], "--port") == 0)
             snprintf(port, sizeof port, "%ld",
                      getNumber(optionValue(argc, argv, &i), 1, 65535, "--port"));
-        else if (strcmp(argv[i], "--cycles") == 0)
-            cycles = getNumber(optionValue(argc, argv, &i), 1, 10000000, "--cycles");
-        else if (strcmp(argv[i], "--inputs") == 0)
-            inputs = getNumber(optionValue(argc, argv, &i), 1, 100000000, "--inputs");
         else if (strcmp(argv[i], "--connections") == 0)
             connections = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--connections");
-        else if (strcmp(argv[i], "--server-pid") == 0)
-            serverPid =
-                (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--server-pid");
-        else if (strcmp(argv[i], "--seed") == 0)
-            seed = (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF, "--seed");
         else if (strcmp(argv[i], "--pause") == 0)
             pause = TRUE;
-        else
+        else if (!takeProbeOption(argc, argv, &i, &options))
             usageErr("unknown argument \"%s\"", argv[i]);
     }
+    finishProbeOptions(&options);
     if (port[0] == '\0')
         usageErr("--port is needed");
-    if (seed == 0) /* a new sequence each run, printed so that it can be replayed */
-        seed = (GetTickCount() ^ GetCurrentProcessId()) % 0x7FFFFFFF + 1;
 
     error = WSAStartup(MAKEWORD(2, 2), &wsa);
     if (error != 0)
@@ -587,14 +577,14 @@ int main(int argc, char *argv[])
     if (error != 0)
         errExitCode((DWORD)error, "getaddrinfo %s", host);
 
-    if (strcmp(mode, "churn") == 0 && cycles > 0)
-        churn(cycles, serverPid);
-    else if (strcmp(mode, "fuzz") == 0 && inputs > 0)
-        fuzz(inputs, seed);
+    if (strcmp(mode, "churn") == 0 && options.cycles > 0)
+        churn(options.cycles, options.serverPid);
+    else if (strcmp(mode, "fuzz") == 0 && options.inputs > 0)
+        fuzz(options.inputs, options.seed);
     else if (strcmp(mode, "flood") == 0 && connections > 0)
-        flood(connections, serverPid, pause);
+        flood(connections, options.serverPid, pause);
     else if (strcmp(mode, "stall") == 0)
-        stall(serverPid);
+        stall(options.serverPid);
     else
         usageErr("\"%s\": a mode and its count (--cycles, --inputs, --connections)", mode);
 
