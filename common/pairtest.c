@@ -354,6 +354,31 @@ static void writeInput(HANDLE pipe, const char *input)
     }
 }
 
+/* CreateProcessW failed. Under Wine, ERROR_INTERNAL_ERROR (1359) means the
+ * new process died before it finished starting -- a signal from outside or
+ * a crash in Wine's loader -- and what it wrote before it died (Wine's own
+ * complaint, say) is in its pipes: show it, then exit. */
+WINIPC_NORETURN static void failedToStart(Process *p, HANDLE outWrite, HANDLE errWrite)
+{
+    DWORD error = GetLastError(), n;
+    char text[4096];
+    HANDLE pipes[2];
+    int i;
+
+    if (error == ERROR_INTERNAL_ERROR) {
+        pipes[0] = p->out.pipe;
+        pipes[1] = p->err.pipe;
+        if (!CloseHandle(outWrite) || !CloseHandle(errWrite)) /* now only the dead wrote */
+            errExit("CloseHandle");
+        for (i = 0; i < 2; i++)
+            while (ReadFile(pipes[i], text, sizeof text, &n, NULL) && n > 0)
+                printEscaped(i == 0 ? "(its stdout) " : "(its stderr) ", text, n);
+        SetLastError(error);
+    }
+    errExit("CreateProcessW %s%s", p->words[0],
+            error == ERROR_INTERNAL_ERROR ? " (under Wine: it died while starting)" : "");
+}
+
 static void startProcess(Process *p, HANDLE job)
 {
     SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
@@ -391,15 +416,10 @@ static void startProcess(Process *p, HANDLE job)
     startup.hStdError = errWrite;
     /* Suspended until it is in the job, so that any child it starts is in
      * the job too, and a timeout can end the whole tree. */
-    /* Under Wine, ERROR_INTERNAL_ERROR (1359) means the new process died
-     * before it finished starting: a signal from outside (a kill) or a crash
-     * in Wine's loader, nothing CreateProcessW itself did wrong. */
     if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE,
                         CREATE_SUSPENDED | (p->newConsole ? CREATE_NEW_CONSOLE : 0), NULL,
                         NULL, &startup, &info))
-        errExit("CreateProcessW %s%s", p->words[0],
-                GetLastError() == ERROR_INTERNAL_ERROR
-                    ? " (under Wine: it died while starting, killed or crashed)" : "");
+        failedToStart(p, outWrite, errWrite);
     if (!AssignProcessToJobObject(job, info.hProcess))
         errExit("AssignProcessToJobObject");
     if (ResumeThread(info.hThread) == (DWORD)-1)

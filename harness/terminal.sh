@@ -13,7 +13,7 @@
 #        type:TEXT   type TEXT, then Enter
 #        client:LINE wait until the client's screen has the line LINE
 #        server:LINE the same for the server's screen
-#        client-exits  wait until the client has exited
+#        client-exits  wait until the client has exited, with status 0
 # Every screen is checked at the end: no line may hold "Ð" or "Ñ" (UTF-8
 # shown as Latin-1). Exit status: 0 pass, 1 fail, 77 cannot run here (not
 # under Wine, or no tmux). A screen is looked at every 100 ms for at most
@@ -49,8 +49,12 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-echo "set -g remain-on-exit on" >"$work/tmux.conf" # keep a screen to read when a program ends
-quoted() { printf '%q ' "$@"; }
+: >"$work/tmux.conf" # an empty configuration: never the user's ~/.tmux.conf
+# What a window runs: the program, then a shell that stays. Were the
+# program the window's first process, its end would hang up the terminal,
+# and Wine's console process (conhost), still copying the last lines to the
+# screen, would die of SIGHUP with them unshown.
+inWindow() { printf '%q ' "$@"; printf '; echo "[exited with $?]"; exec cat'; }
 
 # screenHas WINDOW LINE: wait until the window's screen has the line LINE.
 screenHas() {
@@ -71,22 +75,13 @@ endsWith() {
     done
     return 1
 }
-clientExited() {
-    local i
-    for ((i = 0; i < 600; i++)); do
-        [ "$(tmux -L "$socket" display-message -p -t winipc:client '#{pane_dead}')" = 1 ] &&
-            return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 "$wine_run" --start || fail "cannot start Wine"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 tmux -u -L "$socket" -f "$work/tmux.conf" new-session -d -s winipc -n server -x 120 -y 30 \
-    "$(quoted "$wine_run" "${server[@]}")" || fail "tmux cannot start"
+    "$(inWindow "$wine_run" "${server[@]}")" || fail "tmux cannot start"
 screenHas server "$ready" || fail "the server did not show: $ready"
-tmux -L "$socket" new-window -d -t winipc -n client "$(quoted "$wine_run" "${client[@]}")" ||
+tmux -L "$socket" new-window -d -t winipc -n client "$(inWindow "$wine_run" "${client[@]}")" ||
     fail "tmux cannot open the client's window"
 
 for step in "$@"; do
@@ -104,8 +99,8 @@ for step in "$@"; do
         echo "terminal: the ${step%%:*}'s screen shows: ${step#*:}"
         ;;
     client-exits)
-        clientExited || fail "the client did not exit"
-        echo "terminal: the client exited"
+        screenHas client "[exited with 0]" || fail "the client did not exit with status 0"
+        echo "terminal: the client exited with status 0"
         ;;
     *) echo "terminal: unknown step $step" >&2; exit 2 ;;
     esac

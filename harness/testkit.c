@@ -187,8 +187,14 @@ BOOL runAndKill(wchar_t *commandLine, const char *marker)
     startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = inRead;
     startup.hStdOutput = startup.hStdError = outWrite;
-    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child))
-        errExit("CreateProcessW %s", command);
+    if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE, 0, NULL, NULL, &startup, &child)) {
+        /* Under Wine 1359 means it died while starting: show what it said. */
+        DWORD error = GetLastError();
+        if (CloseHandle(outWrite) && ReadFile(outRead, text, sizeof text - 1, &n, NULL))
+            text[n] = '\0';
+        SetLastError(error);
+        errExit("CreateProcessW %s%s%s", command, text[0] != '\0' ? "; it said: " : "", text);
+    }
     if (!CloseHandle(child.hThread) || !CloseHandle(inRead) || !CloseHandle(outWrite))
         errExit("CloseHandle");
 
