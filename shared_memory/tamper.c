@@ -72,18 +72,20 @@ int main(int argc, char *argv[])
 
     initProgram(&argc, &argv, usage);
     for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0)
+        if (strcmp(argv[i], "--help") == 0) {
             showHelp();
-        else if (strcmp(argv[i], "--name") == 0)
+        } else if (strcmp(argv[i], "--name") == 0) {
             name = optionValue(argc, argv, &i);
-        else if (strcmp(argv[i], "--value") == 0 && (what = argv[i]) != NULL)
+        } else if (strcmp(argv[i], "--value") == 0) {
+            what = argv[i];
             value = getNumber(optionValue(argc, argv, &i), -2147483647L - 1, 2147483647L,
                               "--value");
-        else if (strcmp(argv[i], "--magic") == 0 || strcmp(argv[i], "--header") == 0 ||
-                 strcmp(argv[i], "--skip") == 0)
+        } else if (strcmp(argv[i], "--magic") == 0 || strcmp(argv[i], "--header") == 0 ||
+                   strcmp(argv[i], "--skip") == 0) {
             what = argv[i];
-        else
+        } else {
             usageErr("unknown argument \"%s\"", argv[i]);
+        }
     }
     if (what == NULL)
         usageErr("say what to tamper with");

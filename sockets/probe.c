@@ -86,10 +86,10 @@ static void closeLink(Link *l)
 /* Closes with a reset: SO_LINGER on, with a zero timeout. */
 static void resetLink(Link *l)
 {
-    struct linger abort = {1, 0};
+    struct linger hardClose = {1, 0}; /* on, with a zero timeout */
 
-    if (setsockopt(l->socket, SOL_SOCKET, SO_LINGER, (const char *)&abort,
-                   (int)sizeof abort) == SOCKET_ERROR)
+    if (setsockopt(l->socket, SOL_SOCKET, SO_LINGER, (const char *)&hardClose,
+                   (int)sizeof hardClose) == SOCKET_ERROR)
         errExitCode((DWORD)WSAGetLastError(), "setsockopt SO_LINGER");
     closeLink(l);
 }
