@@ -10,11 +10,23 @@ command -v flock >/dev/null || missing+=(util-linux)
 command -v ip >/dev/null || missing+=(iproute2) # the two-host tests' namespaces
 command -v xvfb-run >/dev/null || missing+=(xvfb xauth) # consoles under Wine
 command -v tmux >/dev/null || missing+=(tmux) # a real terminal for the interactive clients
-if ((${#missing[@]} > 0)); then
-    echo "setup: installing ${missing[*]}"
+# wine64's preloader reserves the addresses Windows programs need before
+# anything else can land there. Without it, now and then a library already
+# sits where Windows' shared user data must go: the new process dies as it
+# starts ("wine: failed to map the shared user data: c0000018") and
+# CreateProcess fails with error 1359 -- about one start in a thousand here.
+# Debian packages the preloader on its own, and does not install it with
+# wine64; we do, wherever it is packaged so.
+wantsPreloader() {
+    ! dpkg -s wine64-preloader >/dev/null 2>&1 &&
+        apt-cache show wine64-preloader >/dev/null 2>&1
+}
+if ((${#missing[@]} > 0)) || wantsPreloader; then
     sudo=""
     [[ $(id -u) -ne 0 ]] && sudo=sudo
     $sudo apt-get update
+    wantsPreloader && missing+=(wine64-preloader)
+    echo "setup: installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 # The wineserver keeps a descriptor for every socket of every program.

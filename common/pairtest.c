@@ -355,9 +355,10 @@ static void writeInput(HANDLE pipe, const char *input)
 }
 
 /* CreateProcessW failed. Under Wine, ERROR_INTERNAL_ERROR (1359) means the
- * new process died before it finished starting -- a signal from outside or
- * a crash in Wine's loader -- and what it wrote before it died (Wine's own
- * complaint, say) is in its pipes: show it, then exit. */
+ * new process died before it finished starting: a signal from outside, or
+ * Wine's loader giving up -- as wine64 without its preloader now and then
+ * does ("failed to map the shared user data"; .ci/setup.sh installs the
+ * preloader). What it wrote before it died is in its pipes: show it. */
 WINIPC_NORETURN static void failedToStart(Process *p, HANDLE outWrite, HANDLE errWrite)
 {
     DWORD error = GetLastError(), n;
@@ -376,7 +377,9 @@ WINIPC_NORETURN static void failedToStart(Process *p, HANDLE outWrite, HANDLE er
         SetLastError(error);
     }
     errExit("CreateProcessW %s%s", p->words[0],
-            error == ERROR_INTERNAL_ERROR ? " (under Wine: it died while starting)" : "");
+            error == ERROR_INTERNAL_ERROR
+                ? " (under Wine: it died while starting -- is wine64-preloader installed?)"
+                : "");
 }
 
 static void startProcess(Process *p, HANDLE job)
