@@ -64,6 +64,7 @@
 #include <string.h>
 
 #define DEFAULT_TIMEOUT_S 60
+#define KILLED_WAIT_MS 10000   /* after the end, for what was killed to be gone */
 #define STDIN_PIPE_BYTES 65536 /* --input must fit, so writing it never blocks */
 
 typedef struct {
@@ -846,15 +847,18 @@ static void waitAll(Run *run)
         if (!TerminateJobObject(run->job, 1))
             errExit("TerminateJobObject");
     }
-    /* Everything has ended now: these waits are short. */
+    /* Everything has ended now, or been killed: these waits are short. Not
+     * endless, though: a process outside the job (Wine does not always put
+     * a grandchild in it) may still hold an output pipe open. */
     for (i = 0; i < run->processCount; i++) {
         Process *p = &run->processes[i];
         if (p->process == NULL)
             continue;
-        if (WaitForSingleObject(p->process, INFINITE) != WAIT_OBJECT_0 ||
-            WaitForSingleObject(p->out.thread, INFINITE) != WAIT_OBJECT_0 ||
-            WaitForSingleObject(p->err.thread, INFINITE) != WAIT_OBJECT_0)
-            errExit("WaitForSingleObject");
+        if (WaitForSingleObject(p->process, KILLED_WAIT_MS) != WAIT_OBJECT_0 ||
+            WaitForSingleObject(p->out.thread, KILLED_WAIT_MS) != WAIT_OBJECT_0 ||
+            WaitForSingleObject(p->err.thread, KILLED_WAIT_MS) != WAIT_OBJECT_0)
+            fatal("FAIL: %s or a process it started is still running %d s after the end; "
+                  "its output so far is lost", p->name, KILLED_WAIT_MS / 1000);
         if (!GetExitCodeProcess(p->process, &p->exitCode))
             errExit("GetExitCodeProcess");
     }

@@ -8,6 +8,42 @@
 
 #define SETTLE_POLL_MS 50 /* how often resourcesSettle looks again */
 
+static volatile LONG steps;           /* progress() calls so far */
+static const char *volatile stepName = "starting";
+static volatile LONG stepNumber;
+
+void progress(const char *step, long number)
+{
+    stepName = step;
+    if (number >= 0) /* -1: a step within the last numbered one */
+        InterlockedExchange(&stepNumber, number);
+    InterlockedIncrement(&steps);
+}
+
+static DWORD WINAPI watch(LPVOID param)
+{
+    DWORD quietMs = (DWORD)(ULONG_PTR)param;
+    LONG seen = -1;
+
+    for (;;) {
+        Sleep(quietMs); /* a step that takes this long is stuck */
+        if (steps == seen)
+            fatal("FAIL: no progress for %lu s: stuck %s (in step %ld)",
+                  (unsigned long)(quietMs / 1000), stepName, (long)stepNumber);
+        seen = steps;
+    }
+}
+
+void startWatchdog(DWORD quietMs)
+{
+    HANDLE thread = CreateThread(NULL, 0, watch, (LPVOID)(ULONG_PTR)quietMs, 0, NULL);
+
+    if (thread == NULL)
+        errExit("CreateThread (watchdog)");
+    if (!CloseHandle(thread))
+        errExit("CloseHandle");
+}
+
 BOOL takeProbeOption(int argc, char *argv[], int *i, ProbeOptions *options)
 {
     const char *option = argv[*i];
@@ -160,6 +196,17 @@ void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH])
     wcscpy_s(slash, (size_t)(MAX_PATH - (slash - path)), exe);
 }
 
+/* Our standard handle stops being inheritable, if it was. */
+static void notInherited(DWORD stream)
+{
+    HANDLE handle = GetStdHandle(stream);
+    DWORD flags;
+
+    if (handle != NULL && handle != INVALID_HANDLE_VALUE && GetHandleInformation(handle, &flags) &&
+        (flags & HANDLE_FLAG_INHERIT) != 0 && !SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0))
+        errExit("SetHandleInformation");
+}
+
 BOOL runAndKill(wchar_t *commandLine, const char *marker)
 {
     SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
@@ -175,6 +222,11 @@ BOOL runAndKill(wchar_t *commandLine, const char *marker)
                             NULL) == 0)
         errExit("WideCharToMultiByte");
 
+    /* The child gets these pipes, and nothing else of ours: not our own
+     * standard handles, which the harness reads until every copy is closed. */
+    notInherited(STD_INPUT_HANDLE);
+    notInherited(STD_OUTPUT_HANDLE);
+    notInherited(STD_ERROR_HANDLE);
     if (!CreatePipe(&inRead, &inWrite, &inheritable, 0))
         errExit("CreatePipe (stdin)");
     if (!CreatePipe(&outRead, &outWrite, &inheritable, 0))
@@ -198,6 +250,7 @@ BOOL runAndKill(wchar_t *commandLine, const char *marker)
     if (!CloseHandle(child.hThread) || !CloseHandle(inRead) || !CloseHandle(outWrite))
         errExit("CloseHandle");
 
+    progress("waiting for a client we started to print its line", -1);
     /* Its stdout, a line at a time, until the marker (or its end). */
     while (!seen && used < sizeof text - 1 &&
            ReadFile(outRead, text + used, (DWORD)(sizeof text - 1 - used), &n, NULL) && n > 0) {
@@ -206,6 +259,7 @@ BOOL runAndKill(wchar_t *commandLine, const char *marker)
         for (line = text; !seen && (end = strchr(line, '\n')) != NULL; line = end + 1)
             seen = strncmp(line, marker, strlen(marker)) == 0;
     }
+    progress("killing a client we started", -1);
     if (seen && !TerminateProcess(child.hProcess, 1))
         errExit("TerminateProcess");
     if (WaitForSingleObject(child.hProcess, INFINITE) != WAIT_OBJECT_0)

@@ -27,6 +27,13 @@ BOOL takeProbeOption(int argc, char *argv[], int *i, ProbeOptions *options);
 /* After the command line: the seed, when none was given. */
 void finishProbeOptions(ProbeOptions *options);
 
+/* A probe that stops making progress -- a call that never returns -- ends
+ * with FAIL and the step it was at, rather than hanging until the test's
+ * timeout: startWatchdog() once, then progress() at every step (a number
+ * of -1 keeps the last one: a step within a numbered one). */
+void startWatchdog(DWORD quietMs);
+void progress(const char *step, long number);
+
 /* xorshift32: a sequence that depends only on its seed (never 0). */
 DWORD nextRandom(DWORD *state);
 

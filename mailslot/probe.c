@@ -27,6 +27,7 @@
 #define HANDLE_SLACK 16
 #define BYTE_SLACK (2 * 1024 * 1024)
 #define SETTLE_MS 10000
+#define WATCHDOG_MS 40000 /* a step this long is stuck */
 
 static const char usage[] =
     "Usage: mailslot_probe churn|fuzz [--slot NAME] [OPTION...]\n"
@@ -80,6 +81,7 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     if (serverPid != 0)
         readResources(serverPid, &before);
     for (i = 0; i < cycles; i++) {
+        progress("in churn cycle", i);
         if (i % 12 == 11) { /* killed in its pause, after two of its three */
             swprintf(command, sizeof command / sizeof command[0],
                      L"\"%ls\" --slot \"%ls\" --pause-ms 60000 \"killed %ld a\" \"killed %ld b\" "
@@ -119,6 +121,7 @@ static void fuzz(long inputs, DWORD seed)
 
     say("fuzz: seed %lu (replay with --seed %lu)\n", (unsigned long)seed, (unsigned long)seed);
     for (n = 0; n < inputs; n++) {
+        progress("at fuzz message", n);
         if (slot == NULL)
             slot = openSlot();
         kind = randomBelow(&r, 100);
@@ -173,6 +176,7 @@ int main(int argc, char *argv[])
             usageErr("unknown argument \"%s\"", argv[i]);
     }
     finishProbeOptions(&options);
+    startWatchdog(WATCHDOG_MS);
     if (name[0] == '\0' || strlen(name) > MS_MAX_NAME)
         usageErr("--slot wants a name of 1 to %d bytes", MS_MAX_NAME);
     if (!slotPath(".", name, path, widePath) ||

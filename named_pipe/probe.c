@@ -37,6 +37,7 @@
 #define BYTE_SLACK (2 * 1024 * 1024)
 #define SETTLE_MS 10000
 #define MAX_BURST 1000
+#define WATCHDOG_MS 40000 /* a step this long is stuck (a busy pipe waits 20 s) */
 
 static const char usage[] =
     "Usage: named_pipe_probe churn|come-and-go|burst|fuzz [--pipe NAME] [OPTION...]\n"
@@ -58,6 +59,7 @@ static HANDLE openPipe(DWORD flags, volatile LONG *busy)
     HANDLE pipe;
 
     for (;;) {
+        progress("opening the pipe", -1);
         pipe = CreateFileW(widePath, NP_CLIENT_ACCESS, 0, NULL, OPEN_EXISTING, flags, NULL);
         if (pipe != INVALID_HANDLE_VALUE)
             break;
@@ -124,8 +126,10 @@ static void exchange(HANDLE pipe, const char *message, DWORD length)
     char reply[NP_MAX_MESSAGE + 1]; /* on the stack: threads call this at once */
     DWORD got;
 
+    progress("sending a message", -1);
     if (!sendMessage(pipe, message, length))
         fatal("FAIL: the server closed the pipe before a message");
+    progress("waiting for the reply", -1);
     if (!readReply(pipe, reply, sizeof reply, &got))
         fatal("FAIL: the server closed the pipe instead of replying");
     if (got != length || memcmp(reply, message, length) != 0)
@@ -158,6 +162,7 @@ static void closeMidMessage(void)
     memset(big, 'm', sizeof big);
     if (!WriteFile(pipe, big, sizeof big, NULL, &io) && GetLastError() != ERROR_IO_PENDING)
         errExit("WriteFile");
+    progress("cancelling a write under way", -1);
     if (!CancelIoEx(pipe, &io) && GetLastError() != ERROR_NOT_FOUND)
         errExit("CancelIoEx");
     if (WaitForSingleObject(io.hEvent, INFINITE) != WAIT_OBJECT_0) /* cancelled, or done */
@@ -182,6 +187,7 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     if (serverPid != 0)
         readResources(serverPid, &before);
     for (i = 0; i < cycles; i++) {
+        progress("in churn cycle", i);
         switch (i % 12) {
         case 6: case 7: /* opened and closed at once */
             closePipe(openPipe(0, NULL));
@@ -304,6 +310,7 @@ static void fuzz(long inputs, DWORD seed)
 
     say("fuzz: seed %lu (replay with --seed %lu)\n", (unsigned long)seed, (unsigned long)seed);
     for (n = 0; n < inputs; n++) {
+        progress("at fuzz input", n);
         if (pipe == NULL) {
             pipe = openPipe(0, NULL);
             sessions++;
@@ -329,6 +336,7 @@ static void fuzz(long inputs, DWORD seed)
                 length += (DWORD)strlen(piece);
             }
         }
+        progress("sending a fuzz message", -1);
         if (!sendMessage(pipe, message, length) && length <= NP_MAX_MESSAGE)
             fatal("FAIL (seed %lu): the server ended the session before message %ld",
                   (unsigned long)seed, n + 1);
@@ -388,6 +396,7 @@ int main(int argc, char *argv[])
             usageErr("unknown argument \"%s\"", argv[i]);
     }
     finishProbeOptions(&options);
+    startWatchdog(WATCHDOG_MS);
     if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > NP_MAX_NAME)
         usageErr("--pipe wants a name of 1 to %d characters without '\\'", NP_MAX_NAME);
     snprintf(path, sizeof path, "\\\\.\\pipe\\%s", name);

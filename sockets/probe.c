@@ -42,6 +42,7 @@
                                             much buffers without bound */
 #define STALL_GROWTH_LIMIT (8 * 1024 * 1024) /* ... and its memory may grow this much */
 #define STALL_QUIET_MS 1000           /* unwritable this long: the server stopped reading */
+#define WATCHDOG_MS 40000             /* a step this long is stuck */
 
 static const char usage[] =
     "Usage: sockets_probe churn|fuzz|flood|stall [--host ADDR] --port N [OPTION...]\n"
@@ -66,6 +67,7 @@ static void connectLink(Link *l)
 {
     DWORD timeout = RECEIVE_TIMEOUT_MS;
 
+    progress("connecting", -1);
     l->used = 0;
     l->socket = socket(server->ai_family, server->ai_socktype, server->ai_protocol);
     if (l->socket == INVALID_SOCKET)
@@ -98,6 +100,7 @@ static void sendBytes(Link *l, const char *data, size_t length)
 {
     int n;
 
+    progress("sending", -1);
     for (; length > 0; data += n, length -= (size_t)n) {
         n = send(l->socket, data, length > 65536 ? 65536 : (int)length, 0);
         if (n == SOCKET_ERROR)
@@ -113,6 +116,7 @@ static BOOL receiveLine(Link *l, char *line, size_t size)
     int n, error;
     size_t length;
 
+    progress("waiting for a line from the server", -1);
     while ((newline = memchr(l->in, '\n', (size_t)l->used)) == NULL) {
         if (l->used == (int)sizeof l->in)
             fatal("FAIL: the server sent a line over %d bytes", (int)sizeof l->in);
@@ -186,6 +190,7 @@ static void churn(long cycles, DWORD serverPid)
         readResources(serverPid, &before);
 
     for (i = 0; i < cycles; i++) {
+        progress("in churn cycle", i);
         switch (i % 12) {
         case 6: case 7: /* a reset, maybe while the server answers */
             connectLink(&l);
@@ -374,6 +379,7 @@ static void fuzz(long inputs, DWORD seed)
     say("fuzz: seed %lu (replay with --seed %lu)\n", (unsigned long)seed, (unsigned long)seed);
     f.open = FALSE;
     for (i = 0; i < inputs; i++) {
+        progress("at fuzz input", i);
         if (!f.open) {
             fuzzConnect(&f);
             connections++;
@@ -422,8 +428,10 @@ static void flood(long count, DWORD serverPid, BOOL pause)
         fatal("HeapAlloc: no memory for %ld connections", count);
     if (serverPid != 0)
         readResources(serverPid, &before);
-    for (i = 0; i < count; i++)
+    for (i = 0; i < count; i++) {
+        progress("opening flood connection", i);
         connectLink(&links[i]);
+    }
     for (i = 0; i < count; i++)
         expectLine(&links[i], SK_GREETING, "before its greeting");
     say("flood: holding %ld connections, each greeted\n", count);
@@ -464,6 +472,7 @@ static unsigned long fillUntilStalled(Link *l)
     if (ioctlsocket(l->socket, (long)FIONBIO, &nonBlocking) == SOCKET_ERROR)
         errExitCode((DWORD)WSAGetLastError(), "ioctlsocket FIONBIO");
     for (;;) {
+        progress("filling a connection the server does not read", -1);
         if (sent > STALL_MAX_SEND)
             fatal("FAIL: the server took %lu bytes and still reads: it keeps replies "
                   "without bound", sent);
@@ -514,6 +523,7 @@ static void stall(DWORD serverPid)
     }
     /* The server closes the connection: with our bytes unread, a reset. */
     for (;;) {
+        progress("waiting for the server to close the stalled connection", -1);
         poll.fd = stalled.socket;
         poll.events = POLLWRNORM;
         poll.revents = 0;
@@ -563,6 +573,7 @@ int main(int argc, char *argv[])
             usageErr("unknown argument \"%s\"", argv[i]);
     }
     finishProbeOptions(&options);
+    startWatchdog(WATCHDOG_MS);
     if (port[0] == '\0')
         usageErr("--port is needed");
 
