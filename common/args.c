@@ -188,8 +188,7 @@ long getNumber(const char *text, long min, long max, const char *name)
     errno = 0;
     value = strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE || value < min || value > max)
-        usageErr("%s wants a whole number from %ld to %ld, not \"%s\"", name, min,
-                 max, text);
+        usageErr("%s wants a whole number from %ld to %ld, not \"%s\"", name, min, max, text);
     return value;
 }
 
@@ -214,5 +213,22 @@ BOOL readLine(const char *prompt, char *line, int size)
         return FALSE;
     }
     line[strcspn(line, "\r\n")] = '\0';
+    return TRUE;
+}
+
+BOOL pathBesideProgram(const wchar_t *fileName, wchar_t *path, DWORD size)
+{
+    DWORD length = GetModuleFileNameW(NULL, path, size), folder = length;
+    DWORD nameLength = (DWORD)lstrlenW(fileName);
+
+    if (length == 0)
+        return FALSE;
+    while (folder > 0 && path[folder - 1] != L'\\') /* keep up to the last backslash */
+        folder--;
+    if (length == size || folder + nameLength >= size) { /* cut, or no room for fileName */
+        SetLastError(ERROR_INSUFFICIENT_BUFFER);
+        return FALSE;
+    }
+    CopyMemory(path + folder, fileName, (nameLength + 1) * sizeof fileName[0]);
     return TRUE;
 }

@@ -54,4 +54,10 @@ long getNumber(const char *text, long min, long max, const char *name);
  * prompt (there is nobody to see it). FALSE at the end of input. */
 BOOL readLine(const char *prompt, char *line, int size);
 
+/* Puts in path (size characters) the full name of fileName in the folder of
+ * this program's .exe: how a program finds its partner wherever the pair is
+ * run from. FALSE, with GetLastError() set, if GetModuleFileNameW failed or
+ * the result does not fit (ERROR_INSUFFICIENT_BUFFER). */
+BOOL pathBesideProgram(const wchar_t *fileName, wchar_t *path, DWORD size);
+
 #endif

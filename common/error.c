@@ -7,7 +7,9 @@
 #include <string.h>
 #include <wchar.h>
 
-/* Symbolic names for the codes these labs meet; others print as a number. */
+/* Symbolic names for the codes these labs meet; others print as a number.
+ * (A table laid out by hand: clang-format would put one entry a line.) */
+/* clang-format off */
 #define KNOWN(code) { code, #code }
 static const struct {
     DWORD code;
@@ -38,6 +40,7 @@ static const struct {
     KNOWN(WSAEHOSTUNREACH),          KNOWN(WSANOTINITIALISED),
     KNOWN(WSAHOST_NOT_FOUND),
 };
+/* clang-format on */
 
 const char *programName(void)
 {
@@ -57,14 +60,13 @@ const char *programName(void)
     dot = wcsrchr(path, L'.');
     if (dot != NULL && _wcsicmp(dot, L".exe") == 0)
         *dot = L'\0';
-    if (WideCharToMultiByte(CP_UTF8, 0, base, -1, name, (int)sizeof name,
-                            NULL, NULL) == 0)
+    if (WideCharToMultiByte(CP_UTF8, 0, base, -1, name, (int)sizeof name, NULL, NULL) == 0)
         return "winipc";
     return name;
 }
 
-#define CONSOLE_CHUNK 4096 /* UTF-16 units per WriteConsoleW: old consoles
-                              refuse much larger writes */
+/* UTF-16 units per WriteConsoleW: old consoles refuse much larger writes. */
+#define CONSOLE_CHUNK 4096
 
 /* A console: convert to UTF-16 and write a chunk at a time, never cutting
  * a surrogate pair (a character beyond U+FFFF) in two. */
@@ -137,18 +139,15 @@ static void report(DWORD code, BOOL withCode, const char *format, va_list args)
 
     /* The system's text, in the user's language, converted to our UTF-8. */
     text[0] = '\0';
-    if (FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
-                       NULL, code, 0, wideText,
-                       (DWORD)(sizeof wideText / sizeof wideText[0]), NULL) != 0)
-        WideCharToMultiByte(CP_UTF8, 0, wideText, -1, text, (int)sizeof text,
-                            NULL, NULL);
+    if (FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code, 0,
+                       wideText, (DWORD)(sizeof wideText / sizeof wideText[0]), NULL) != 0)
+        WideCharToMultiByte(CP_UTF8, 0, wideText, -1, text, (int)sizeof text, NULL, NULL);
     text[strcspn(text, "\r\n")] = '\0';
     if (text[0] == '\0')
         snprintf(text, sizeof text, "(no text for this code)");
 
     snprintf(line, sizeof line, "%s: %s: error %lu%s%s: %s\n", programName(), what,
-             (unsigned long)code, name != NULL ? " " : "", name != NULL ? name : "",
-             text);
+             (unsigned long)code, name != NULL ? " " : "", name != NULL ? name : "", text);
     writeLine(line);
 }
 

@@ -10,12 +10,12 @@
  * (one line in real output). Exit statuses across the suite: 0 success,
  * 1 failure, 2 usage error. The functions read as verbs:
  *
- *               uses GetLastError()   uses a code you pass   no code
- *   exits       errExit               errExitCode            fatal
- *   returns     errMsg                errMsgCode             warn
+ *            GetLastError()   WSAGetLastError()   a code you pass   no code
+ *   exits    errExit          errExitWSA          errExitCode       fatal
+ *   returns  errMsg           errMsgWSA           errMsgCode        warn
  *
- * Pass WSAGetLastError() to the ...Code variants for Winsock failures. A bad
- * command line is reported by usageErr() in args.h.
+ * A program that calls the ...WSA pair links ws2_32. A bad command line is
+ * reported by usageErr() in args.h.
  */
 #ifndef WINIPC_ERROR_H
 #define WINIPC_ERROR_H
@@ -29,8 +29,7 @@
 #endif
 
 #if defined(__GNUC__) /* lets GCC check the format strings; other compilers skip it */
-#define WINIPC_PRINTF(formatIndex, firstArg) \
-    __attribute__((format(printf, formatIndex, firstArg)))
+#define WINIPC_PRINTF(formatIndex, firstArg) __attribute__((format(printf, formatIndex, firstArg)))
 #else
 #define WINIPC_PRINTF(formatIndex, firstArg)
 #endif
@@ -41,10 +40,14 @@ WINIPC_NORETURN void errExit(const char *format, ...) WINIPC_PRINTF(1, 2);
 /* A Win32 call failed but we carry on: report it; GetLastError() is kept. */
 void errMsg(const char *format, ...) WINIPC_PRINTF(1, 2);
 
-/* The same two with an explicit code (WSAGetLastError(), a saved value...). */
-WINIPC_NORETURN void errExitCode(DWORD code, const char *format, ...)
-    WINIPC_PRINTF(2, 3);
+/* The same two with an explicit code (a saved one, getaddrinfo's result...). */
+WINIPC_NORETURN void errExitCode(DWORD code, const char *format, ...) WINIPC_PRINTF(2, 3);
 void errMsgCode(DWORD code, const char *format, ...) WINIPC_PRINTF(2, 3);
+
+/* A Winsock call failed: the same two with WSAGetLastError(), which
+ * errMsgWSA keeps. Their code is in wsaerror.c. */
+WINIPC_NORETURN void errExitWSA(const char *format, ...) WINIPC_PRINTF(1, 2);
+void errMsgWSA(const char *format, ...) WINIPC_PRINTF(1, 2);
 
 /* Something worth saying on stderr that has no error code; carry on. */
 void warn(const char *format, ...) WINIPC_PRINTF(1, 2);
