@@ -1,21 +1,16 @@
 # winipc.cmake -- what every mechanism folder uses to declare its tests.
 #
-# winipc_add_pair_test(NAME
-#     [SERVER target-or-path [ARG...]]  [CLIENT target-or-path [ARG...]]...
-#     [READY pattern] [TIMEOUT seconds]
-#     [EXPECT stream pattern]... [EXPECT_COUNT stream n pattern]...
-#     [REJECT stream pattern]... [SAME stream pattern stream2 pattern2]...
-#     [EXIT role code]... [INPUT role text]...
-#     [HOLD_STDIN role]... [KILL role pattern]... [ONE_AT_A_TIME] [END_SERVER]
-#     [NEW_CONSOLE role]... [DISPLAY] [TOUR "title"])
+# winipc_add_pair_test(NAME [KEYWORD VALUE...]... [DISPLAY] [TOUR "title"])
 #
-# Declares one scenario: CTest runs the harness (common/pairtest.c) with these
-# processes and checks; the keywords are its options (see that file's top
-# comment). A SERVER or CLIENT takes every word up to the next keyword; a
-# first word that is not a path names a target, and becomes its .exe. The test's label
-# is the folder's name, so `ctest -L anonymous_pipe` runs that folder's tests.
-# Words cannot hold a ";" (CMake would split the argument there) or end in a
-# backslash (CMake would read "\;" as an escaped separator).
+# Declares one scenario: CTest runs the harness, pairtest (harness/pairtest.c),
+# with these processes and checks. Each KEYWORD is one of pairtest's options,
+# with the same values: the KEYWORD rows of harness/pairtest_options.h, read
+# below, say which (EXPECT_COUNT is --expect-count STREAM N PATTERN). A
+# command keyword (SERVER, CLIENT) takes every word up to the next keyword; a
+# first word that is not a path names a target, and becomes its .exe. The
+# test's label is the folder's name, so `ctest -L anonymous_pipe` runs that
+# folder's tests. Words cannot hold a ";" (CMake would split the argument
+# there) or end in a backslash (CMake would read "\;" as an escaped separator).
 # TOUR also puts the scenario in the `tour` build target, which runs each such
 # scenario live with --show. DISPLAY: the scenario needs real consoles
 # (NEW_CONSOLE); under Wine that takes an X display, so it runs under
@@ -41,9 +36,23 @@ if(CMAKE_CROSSCOMPILING AND CMAKE_HOST_UNIX AND NOT CMAKE_CROSSCOMPILING_EMULATO
   set(WINIPC_UNDER_WINE TRUE)
 endif()
 
-set(_winipc_keywords SERVER CLIENT READY TIMEOUT EXPECT EXPECT_COUNT REJECT EXIT
-                     INPUT HOLD_STDIN KILL ONE_AT_A_TIME END_SERVER SAME NEW_CONSOLE DISPLAY
-                     TOUR)
+# pairtest's options, from their one statement: for each row
+#   KEYWORD(NAME, "--option", VALUES, ...)
+# NAME is a keyword, _winipc_option_NAME its option and _winipc_values_NAME
+# how many values it takes (-1: a command). DISPLAY and TOUR are our own.
+cmake_path(SET _winipc_options_file NORMALIZE
+           "${CMAKE_CURRENT_LIST_DIR}/../harness/pairtest_options.h")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_winipc_options_file})
+file(STRINGS ${_winipc_options_file} _winipc_rows REGEX "^KEYWORD\\(")
+set(_winipc_keywords DISPLAY TOUR)
+foreach(row IN LISTS _winipc_rows)
+  if(NOT row MATCHES "^KEYWORD\\(([A-Z_]+), *\"(--[a-z-]+)\", *(-1|[0-9]+),")
+    message(FATAL_ERROR "${_winipc_options_file}: cannot read the row: ${row}")
+  endif()
+  list(APPEND _winipc_keywords ${CMAKE_MATCH_1})
+  set(_winipc_option_${CMAKE_MATCH_1} ${CMAKE_MATCH_2})
+  set(_winipc_values_${CMAKE_MATCH_1} ${CMAKE_MATCH_3})
+endforeach()
 
 function(winipc_add_pair_test name)
   set(processes "")   # --server/--client words; they must come first
@@ -57,7 +66,14 @@ function(winipc_add_pair_test name)
   while(i LESS count)
     list(GET args ${i} keyword)
     math(EXPR i "${i} + 1")
-    if(keyword STREQUAL "SERVER" OR keyword STREQUAL "CLIENT")
+    if(NOT keyword IN_LIST _winipc_keywords)
+      message(FATAL_ERROR "winipc_add_pair_test(${name}): unknown keyword ${keyword}")
+    elseif(keyword STREQUAL "DISPLAY")
+      set(display TRUE)
+      continue()
+    elseif(keyword STREQUAL "TOUR")
+      set(arity 1)
+    elseif(_winipc_values_${keyword} EQUAL -1)
       set(words "")
       while(i LESS count)
         list(GET args ${i} word)
@@ -73,29 +89,13 @@ function(winipc_add_pair_test name)
         math(EXPR i "${i} + 1")
       endwhile()
       list(LENGTH words n)
-      string(TOLOWER "--${keyword}" flag)
-      list(APPEND processes ${flag} ${n} ${words})
+      list(APPEND processes ${_winipc_option_${keyword}} ${n} ${words})
       continue()
-    endif()
-    if(keyword STREQUAL "ONE_AT_A_TIME")
-      list(APPEND options --one-at-a-time)
+    elseif(_winipc_values_${keyword} EQUAL 0)
+      list(APPEND options ${_winipc_option_${keyword}})
       continue()
-    elseif(keyword STREQUAL "END_SERVER")
-      list(APPEND options --end-server)
-      continue()
-    elseif(keyword STREQUAL "DISPLAY")
-      set(display TRUE)
-      continue()
-    elseif(keyword STREQUAL "SAME")
-      set(arity 4)
-    elseif(keyword STREQUAL "EXPECT_COUNT")
-      set(arity 3)
-    elseif(keyword MATCHES "^(EXPECT|REJECT|EXIT|INPUT|KILL)$")
-      set(arity 2)
-    elseif(keyword MATCHES "^(READY|TIMEOUT|HOLD_STDIN|NEW_CONSOLE|TOUR)$")
-      set(arity 1)
     else()
-      message(FATAL_ERROR "winipc_add_pair_test(${name}): unknown keyword ${keyword}")
+      set(arity ${_winipc_values_${keyword}})
     endif()
     math(EXPR last "${i} + ${arity} - 1")
     if(last GREATER_EQUAL count)
@@ -112,9 +112,7 @@ function(winipc_add_pair_test name)
     elseif(keyword STREQUAL "TOUR")
       set(tour "${values}")
     else()
-      string(TOLOWER "--${keyword}" flag)
-      string(REPLACE "_" "-" flag "${flag}")
-      list(APPEND options ${flag} ${values})
+      list(APPEND options ${_winipc_option_${keyword}} ${values})
     endif()
   endwhile()
 
@@ -133,7 +131,8 @@ function(winipc_add_pair_test name)
   winipc_set_test_properties(${name} ${timeout})
   if(tour AND display AND WINIPC_UNDER_WINE)
     set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
-                 "COMMAND;${WINIPC_XVFB_RUN};-a;${CMAKE_CROSSCOMPILING_EMULATOR};$<TARGET_FILE:pairtest>;--show;--title;${tour};${harness_args}")
+                 "COMMAND;${WINIPC_XVFB_RUN};-a;${CMAKE_CROSSCOMPILING_EMULATOR}"
+                 "$<TARGET_FILE:pairtest>;--show;--title;${tour};${harness_args}")
   elseif(tour)
     set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
                  "COMMAND;pairtest;--show;--title;${tour};${harness_args}")

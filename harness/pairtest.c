@@ -1,5 +1,5 @@
-/* pairtest.c -- the test harness: runs a server and its clients as real
- * processes and checks what each of them printed.
+/* pairtest.c -- the test harness (test-only): runs a server and its clients
+ * as real processes and checks what each of them printed.
  *
  * CTest runs it for every scenario a mechanism's CMakeLists.txt declares with
  * winipc_add_pair_test() (cmake/winipc.cmake); the tour runs it with --show.
@@ -9,49 +9,23 @@
  *
  * Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...
  *
- * N is the number of words in the command, EXE included, so a command may hold
- * any words at all -- even another pairtest's. The server starts first; when
- * one of its stdout lines matches --ready (at once without --ready) the
- * clients start. The run ends when every process has exited and every output
- * pipe has closed (a grandchild may hold one). Then the checks:
- *   --expect STREAM PATTERN          some line of STREAM matches; several on
- *                                    one stream must match in that order
- *   --expect-count STREAM N PATTERN  exactly N lines of STREAM match
- *   --reject STREAM PATTERN          no line of STREAM matches
- *   --exit ROLE CODE                 ROLE's exit code (default 0 for each;
- *                                    decimal or 0x hex: 0xC000013A)
- *   --same STREAM PATTERN STREAM2 PATTERN2
- *                  the lines of STREAM that match PATTERN and those of STREAM2
- *                  that match PATTERN2 are as many, and in order each has the
- *                  same text where its pattern's first * begins (to the end of
- *                  the line): "write message: *" against "read message: *".
- *                  Here ROLE must name one process.
- * and the set-up:
- *   --ready PATTERN       wait for this line on the server's stdout
- *   --timeout SECONDS     for the whole run (default 60); then the whole
- *                         process tree is killed and the run fails
- *   --input ROLE TEXT     write TEXT ("\n" is a new line) to ROLE's stdin;
- *                         stdin is then closed, as it is at once without this
- *   --hold-stdin ROLE     keep ROLE's stdin open (and empty) until the end
- *   --kill ROLE PATTERN   end ROLE (TerminateProcess) when it prints a line
- *                         matching PATTERN on stdout or stderr: a client that
- *                         vanishes mid-conversation. Its exit code is not checked.
- *   --one-at-a-time       start each client when the one before has exited
- *   --end-server          once every client has exited, end the server
- *                         (TerminateProcess): one that serves until Ctrl-C.
- *                         Its exit code is not checked.
- *   --new-console ROLE    start ROLE with a console of its own
- *                         (CREATE_NEW_CONSOLE); its stdout and stderr are
- *                         still ours. Needs a display under Wine.
+ * The options, their values and their help are rows of pairtest_options.h,
+ * which builds our parser and --help, and winipc.cmake's keywords. The server
+ * starts first; when one of its stdout lines matches --ready (at once without
+ * --ready) the clients start. The run ends when every process has exited and
+ * every output pipe has closed (a grandchild may hold one). Then the checks:
+ * each process's exit code and output, then each --same.
+ *
+ * ROLE is server, client (each client) or clientN (the Nth, from 1); --exit,
+ * --input, --hold-stdin, --new-console and --same want one process, declared
+ * before them. STREAM is ROLE.out or ROLE.err. A PATTERN matches a whole line
+ * (its \r\n removed): * matches any run of characters, ? any one character,
+ * the rest themselves. --same pairs the lines of its two streams that match
+ * their patterns, in order, and compares each pair from where its pattern's
+ * first star stands to the end: "write message: *" against "read message: *".
  * In a client's words, {ready} stands for what the server's ready line has
- * where the --ready pattern's first * is (a PID, a port): with the pattern
- * "... pid *" or "... port * ready", the text between the fixed parts; and
- * {pid} for the server's process id (for a test-only client that looks at
- * the server's handles and memory).
- *   --show [--title T]    print every line as it arrives, labelled
- * ROLE is server, client (each client) or clientN (the Nth, from 1); STREAM
- * is ROLE.out or ROLE.err. A PATTERN matches a whole line (its \r\n removed):
- * * matches any run of characters, ? any one character, the rest themselves.
+ * where the --ready pattern's first * is (with "... port * ready", the text
+ * between the fixed parts), and {pid} for the server's process id.
  *
  * Exit status: 0 all checks met; 1 a check failed (each failure is listed,
  * then every process's whole output); 2 bad arguments.
@@ -68,26 +42,26 @@
 #define STDIN_PIPE_BYTES 65536 /* --input must fit, so writing it never blocks */
 
 typedef struct {
-    char label[24];     /* "server.out" */
-    HANDLE pipe;        /* our read end */
-    HANDLE thread;      /* reads the pipe into text */
-    char *text;         /* all output so far; only the thread writes it */
+    char label[24]; /* "server.out" */
+    HANDLE pipe;    /* our read end */
+    HANDLE thread;  /* reads the pipe into text */
+    char *text;     /* all output so far; only the thread writes it */
     size_t length, capacity;
-    size_t scanned;     /* text before this offset has been shown/matched */
-    HANDLE readyEvent;  /* set when a line matches readyPattern, or NULL */
+    size_t scanned;          /* text before this offset has been shown/matched */
+    HANDLE readyEvent;       /* set when a line matches readyPattern, or NULL */
     char readyValue[256];    /* the text at the ready pattern's first '*' */
     const char *killPattern; /* --kill: a matching line ends killTarget */
     HANDLE killTarget;
-    volatile LONG *killed;   /* set to 1 once we have ended it */
+    volatile LONG *killed; /* set to 1 once we have ended it */
 } Output;
 
 typedef struct {
-    char name[16];      /* "server", "client1", ... */
-    char **words;       /* the command: EXE and its arguments */
+    char name[16]; /* "server", "client1", ... */
+    char **words;  /* the command: EXE and its arguments */
     int wordCount;
-    const char *input;  /* for stdin, or NULL */
+    const char *input; /* for stdin, or NULL */
     BOOL holdStdin, newConsole;
-    BOOL expanded;      /* words is our own copy, with {ready} and {pid} filled in */
+    BOOL expanded; /* words is our own copy, with {ready} and {pid} filled in */
     const char *killPattern;
     volatile LONG killed;
     DWORD expectedExit, exitCode;
@@ -95,27 +69,43 @@ typedef struct {
     Output out, err;
 } Process;
 
-typedef enum { EXPECT, EXPECT_COUNT, REJECT } CheckKind;
+/* OPT_SERVER, OPT_CLIENT, ...: a row of pairtest_options.h, and its index in options[]. */
+typedef enum {
+#define KEYWORD(name, option, values, valueNames, help) OPT_##name,
+#define OPTION KEYWORD
+#include "pairtest_options.h"
+} OptionId;
+
+static const struct {
+    const char *name;       /* "--expect" */
+    int values;             /* how many words follow it; -1: N, then N words */
+    const char *valueNames; /* "STREAM PATTERN" */
+} options[] = {
+#define KEYWORD(name, option, values, valueNames, help) {option, values, valueNames},
+#define OPTION KEYWORD
+#include "pairtest_options.h"
+};
 
 typedef struct {
-    CheckKind kind;
-    char role[16];      /* as written: "server", "client", "client2" */
+    OptionId kind; /* OPT_EXPECT, OPT_EXPECT_COUNT or OPT_REJECT */
+    char role[16]; /* as written: "server", "client", "client2" */
     BOOL onStderr;
-    long count;         /* for EXPECT_COUNT */
+    long count; /* for --expect-count */
     const char *pattern;
 } Check;
 
 static const char usage[] =
     "Usage: pairtest [OPTION...] [--server N EXE [ARG...]] [--client N EXE [ARG...]]...\n"
-    "  --expect STREAM PATTERN   --expect-count STREAM N PATTERN   --reject STREAM PATTERN\n"
-    "  --same STREAM PATTERN STREAM2 PATTERN2   --exit ROLE CODE   --ready PATTERN   --timeout SECONDS   --input ROLE TEXT\n"
-    "  --hold-stdin ROLE   --kill ROLE PATTERN   --one-at-a-time   --end-server\n"
-    "  --new-console ROLE\n"
-    "  --show   --title TEXT   (in client words, {ready} is the ready line's *,\n"
-    "  {pid} the server's process id)\n"
-    "ROLE: server, client (each), clientN. STREAM: ROLE.out or ROLE.err.\n"
-    "PATTERN: a whole line; * any run of characters, ? any one character.\n"
-    "See the comment at the top of common/pairtest.c for the details.\n";
+    "\n"
+#define KEYWORD(name, option, values, valueNames, help) \
+    "  " option " " valueNames "\n      " help "\n"
+#define OPTION KEYWORD
+#include "pairtest_options.h"
+    "\n"
+    "ROLE: server, client (each) or clientN. STREAM: ROLE.out or ROLE.err.\n"
+    "PATTERN: a whole line. * any run of characters, ? any one character.\n"
+    "In a client's words, {ready} is the ready line's * and {pid} the server's\n"
+    "process id. See the comment at the top of harness/pairtest.c for more.\n";
 
 static CRITICAL_SECTION printLock; /* --show lines from many threads */
 static BOOL show;
@@ -151,8 +141,7 @@ static BOOL matches(const char *pattern, const char *line, size_t length)
 
 /* Steps through text a line at a time: returns the next line and its length
  * without "\r\n", or NULL at the end. A last line without '\n' counts. */
-static const char *nextLine(const char *text, size_t length, size_t *at,
-                            size_t *lineLength)
+static const char *nextLine(const char *text, size_t length, size_t *at, size_t *lineLength)
 {
     const char *line, *newline;
 
@@ -237,8 +226,8 @@ static void takeLines(Output *o, BOOL atEnd)
             InterlockedExchange(o->killed, 1) == 0) {
             if (show) {
                 EnterCriticalSection(&printLock);
-                say("[pairtest   ] killing %.*s\n",
-                       (int)(strchr(o->label, '.') - o->label), o->label);
+                say("[pairtest   ] killing %.*s\n", (int)(strchr(o->label, '.') - o->label),
+                    o->label);
                 LeaveCriticalSection(&printLock);
             }
             if (!TerminateProcess(o->killTarget, 1))
@@ -262,9 +251,8 @@ static DWORD WINAPI readOutput(LPVOID param)
         }
         if (o->length + n + 1 > o->capacity) {
             size_t capacity = (o->capacity + n + 1) * 2;
-            char *bigger = o->text == NULL
-                               ? HeapAlloc(GetProcessHeap(), 0, capacity)
-                               : HeapReAlloc(GetProcessHeap(), 0, o->text, capacity);
+            char *bigger = o->text == NULL ? HeapAlloc(GetProcessHeap(), 0, capacity)
+                                           : HeapReAlloc(GetProcessHeap(), 0, o->text, capacity);
             if (bigger == NULL)
                 fatal("no memory for %lu bytes of %s", (unsigned long)capacity, o->label);
             o->text = bigger;
@@ -421,15 +409,15 @@ static void startProcess(Process *p, HANDLE job)
     /* Suspended until it is in the job, so that any child it starts is in
      * the job too, and a timeout can end the whole tree. */
     if (!CreateProcessW(NULL, commandLine, NULL, NULL, TRUE,
-                        CREATE_SUSPENDED | (p->newConsole ? CREATE_NEW_CONSOLE : 0), NULL,
-                        NULL, &startup, &info))
+                        CREATE_SUSPENDED | (p->newConsole ? CREATE_NEW_CONSOLE : 0), NULL, NULL,
+                        &startup, &info))
         failedToStart(p, outWrite, errWrite);
     if (!AssignProcessToJobObject(job, info.hProcess))
         errExit("AssignProcessToJobObject");
     if (ResumeThread(info.hThread) == (DWORD)-1)
         errExit("ResumeThread");
-    if (!CloseHandle(info.hThread) || !CloseHandle(stdinRead) ||
-        !CloseHandle(outWrite) || !CloseHandle(errWrite))
+    if (!CloseHandle(info.hThread) || !CloseHandle(stdinRead) || !CloseHandle(outWrite) ||
+        !CloseHandle(errWrite))
         errExit("CloseHandle");
     if (!HeapFree(GetProcessHeap(), 0, commandLine))
         errExit("HeapFree");
@@ -462,8 +450,8 @@ static BOOL isRole(const char *role, const Process *p)
 /* Runs the checks on one stream of one process; returns how many failed.
  * Each check prints a line, "ok" or "FAIL", so a log shows what was tested
  * (the tour, --show, prints only the failures). */
-static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
-                       const Check *checks, int checkCount)
+static int checkOutput(const Process *p, const Output *o, BOOL onStderr, const Check *checks,
+                       int checkCount)
 {
     size_t cursor = 0, at, lineLength;
     long lineNumber, cursorLine = 0, found;
@@ -475,47 +463,45 @@ static int checkOutput(const Process *p, const Output *o, BOOL onStderr,
         if (c->onStderr != onStderr || !isRole(c->role, p))
             continue;
         /* An --expect searches on from the line the previous one matched. */
-        at = c->kind == EXPECT ? cursor : 0;
-        lineNumber = c->kind == EXPECT ? cursorLine : 0;
+        at = c->kind == OPT_EXPECT ? cursor : 0;
+        lineNumber = c->kind == OPT_EXPECT ? cursorLine : 0;
         found = 0;
         while ((line = nextLine(o->text, o->length, &at, &lineLength)) != NULL) {
             lineNumber++;
             if (!matches(c->pattern, line, lineLength))
                 continue;
             found++;
-            if (c->kind == EXPECT) {
+            if (c->kind == OPT_EXPECT) {
                 cursor = at;
                 cursorLine = lineNumber;
                 break;
             }
-            if (c->kind == REJECT)
+            if (c->kind == OPT_REJECT)
                 break;
         }
-        if (c->kind == EXPECT && found == 0) {
+        if (c->kind == OPT_EXPECT && found == 0) {
             say("pairtest: FAIL: %s: no line matches \"%s\"", o->label, c->pattern);
             if (cursorLine > 0)
                 say(" after line %ld", cursorLine);
             say("\n");
-        } else if (c->kind == EXPECT) {
+        } else if (c->kind == OPT_EXPECT) {
             if (!show)
-                say("pairtest: ok: %s line %ld matches \"%s\"\n", o->label, lineNumber,
-                       c->pattern);
-        } else if (c->kind == REJECT && found > 0) {
-            say("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n", o->label,
-                   lineNumber, c->pattern);
-        } else if (c->kind == REJECT) {
+                say("pairtest: ok: %s line %ld matches \"%s\"\n", o->label, lineNumber, c->pattern);
+        } else if (c->kind == OPT_REJECT && found > 0) {
+            say("pairtest: FAIL: %s line %ld matches rejected \"%s\"\n", o->label, lineNumber,
+                c->pattern);
+        } else if (c->kind == OPT_REJECT) {
             if (!show)
                 say("pairtest: ok: no line of %s matches \"%s\"\n", o->label, c->pattern);
         } else if (found != c->count) {
-            say("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n",
-                   o->label, found, c->pattern, c->count);
+            say("pairtest: FAIL: %s: %ld lines match \"%s\", expected %ld\n", o->label, found,
+                c->pattern, c->count);
         } else {
             if (!show)
-                say("pairtest: ok: %s: %ld lines match \"%s\"\n", o->label, found,
-                       c->pattern);
+                say("pairtest: ok: %s: %ld lines match \"%s\"\n", o->label, found, c->pattern);
         }
-        if ((c->kind == EXPECT && found == 0) || (c->kind == REJECT && found > 0) ||
-            (c->kind == EXPECT_COUNT && found != c->count))
+        if ((c->kind == OPT_EXPECT && found == 0) || (c->kind == OPT_REJECT && found > 0) ||
+            (c->kind == OPT_EXPECT_COUNT && found != c->count))
             failures++;
     }
     return failures;
@@ -533,13 +519,11 @@ static void printTranscript(const Process *p)
     say("==== %s:", p->name);
     for (i = 0; i < p->wordCount; i++)
         say(" %s", p->words[i]);
-    say("\n     exit code %lu (0x%08lX)\n", (unsigned long)p->exitCode,
-           (unsigned long)p->exitCode);
+    say("\n     exit code %lu (0x%08lX)\n", (unsigned long)p->exitCode, (unsigned long)p->exitCode);
     for (s = 0; s < 2; s++) {
         say("---- %s ----\n", streams[s]->label);
         at = 0;
-        while ((line = nextLine(streams[s]->text, streams[s]->length, &at,
-                                &lineLength)) != NULL)
+        while ((line = nextLine(streams[s]->text, streams[s]->length, &at, &lineLength)) != NULL)
             printEscaped("", line, lineLength);
     }
 }
@@ -551,15 +535,15 @@ typedef struct {
     int processCount, clientCount;
     Check *checks;
     int checkCount;
-    Check *same;        /* --same: pairs, same[2k] against same[2k+1] */
-    int sameCount;      /* pairs */
+    Check *same;   /* --same: pairs, same[2k] against same[2k+1] */
+    int sameCount; /* pairs */
     long timeoutSeconds;
     const char *title;
     ULONGLONG deadline;
     HANDLE job;
     const char *timedOutAt; /* what we were waiting for at the timeout */
     BOOL oneAtATime;
-    BOOL endServer;     /* --end-server */
+    BOOL endServer; /* --end-server */
 } Run;
 
 static Process *findRole(Run *run, const char *role)
@@ -599,101 +583,116 @@ static DWORD parseExitCode(const char *text)
     return (DWORD)value;
 }
 
+/* The row of options[] for word, or a usage error. */
+static OptionId findOption(const char *word)
+{
+    size_t id;
+
+    for (id = 0; id < sizeof options / sizeof options[0]; id++)
+        if (strcmp(word, options[id].name) == 0)
+            return (OptionId)id;
+    usageErr("unknown argument \"%s\"", word);
+}
+
+/* The one process an option names, or a usage error. */
+static Process *oneProcess(Run *run, const char *option, const char *role)
+{
+    Process *p = findRole(run, role);
+
+    if (p == NULL)
+        usageErr("%s %s: no such process (declare processes first)", option, role);
+    return p;
+}
+
+static void addProcess(Run *run, OptionId id, char **words, int wordCount)
+{
+    Process *p = &run->processes[run->processCount++];
+
+    p->words = words;
+    p->wordCount = wordCount;
+    if (id == OPT_CLIENT)
+        snprintf(p->name, sizeof p->name, "client%d", ++run->clientCount);
+    else if (run->processCount == 1)
+        snprintf(p->name, sizeof p->name, "server");
+    else
+        usageErr("--server must come once, before any --client");
+    snprintf(p->out.label, sizeof p->out.label, "%s.out", p->name);
+    snprintf(p->err.label, sizeof p->err.label, "%s.err", p->name);
+}
+
 static void parseArguments(Run *run, int argc, char *argv[])
 {
-    int i;
+    int i, j, found;
 
     /* Every word is at most one process or one check: size the arrays so. */
     run->processes = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
                                (size_t)argc * sizeof *run->processes);
-    run->checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
-                            (size_t)argc * sizeof *run->checks);
-    run->same = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY,
-                          (size_t)argc * sizeof *run->same);
+    run->checks = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *run->checks);
+    run->same = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (size_t)argc * sizeof *run->same);
     if (run->processes == NULL || run->checks == NULL || run->same == NULL)
         fatal("no memory for %d arguments", argc);
     run->timeoutSeconds = DEFAULT_TIMEOUT_S;
 
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0) {
-            showHelp();
-        } else if (strcmp(a, "--server") == 0 || strcmp(a, "--client") == 0) {
-            Process *p = &run->processes[run->processCount];
-            const char *count = optionValue(argc, argv, &i);
-            p->wordCount = (int)getNumber(count, 1, argc - i - 1, a);
-            p->words = &argv[i + 1];
-            i += p->wordCount;
-            if (strcmp(a, "--client") == 0)
-                snprintf(p->name, sizeof p->name, "client%d", ++run->clientCount);
-            else if (run->processCount == 0)
-                snprintf(p->name, sizeof p->name, "server");
-            else
-                usageErr("--server must come once, before any --client");
-            snprintf(p->out.label, sizeof p->out.label, "%s.out", p->name);
-            snprintf(p->err.label, sizeof p->err.label, "%s.err", p->name);
-            run->processCount++;
-        } else if (strcmp(a, "--expect") == 0 || strcmp(a, "--reject") == 0 ||
-                   strcmp(a, "--expect-count") == 0) {
-            Check *c = &run->checks[run->checkCount++];
-            c->kind = strcmp(a, "--expect") == 0   ? EXPECT
-                      : strcmp(a, "--reject") == 0 ? REJECT
-                                                   : EXPECT_COUNT;
-            parseStream(optionValue(argc, argv, &i), c);
-            if (c->kind == EXPECT_COUNT)
-                c->count = getNumber(optionValue(argc, argv, &i), 0, 100000000, a);
-            c->pattern = optionValue(argc, argv, &i);
-        } else if (strcmp(a, "--same") == 0) {
-            Check *c = &run->same[2 * run->sameCount++];
-            parseStream(optionValue(argc, argv, &i), &c[0]);
-            c[0].pattern = optionValue(argc, argv, &i);
-            parseStream(optionValue(argc, argv, &i), &c[1]);
-            c[1].pattern = optionValue(argc, argv, &i);
+        const char *option = argv[i];
+        OptionId id = findOption(option);
+        int n = options[id].values < 0 ? 1 : options[id].values;
+        char **v = &argv[i + 1];                  /* its values */
+        Check *c = &run->checks[run->checkCount]; /* the next, if this is one */
+
+        if (argc - 1 - i < n)
+            usageErr("%s needs %s", option, options[id].valueNames);
+        i += n;
+        switch (id) {
+        case OPT_SERVER:
+        case OPT_CLIENT:
+            n = (int)getNumber(v[0], 1, argc - 1 - i, option);
+            addProcess(run, id, &v[1], n);
+            i += n;
+            break;
+        case OPT_EXPECT:
+        case OPT_EXPECT_COUNT:
+        case OPT_REJECT:
+            c->kind = id;
+            parseStream(v[0], c);
+            if (id == OPT_EXPECT_COUNT)
+                c->count = getNumber(v[1], 0, 100000000, option);
+            c->pattern = v[n - 1];
+            run->checkCount++;
+            break;
+        case OPT_SAME:
+            c = &run->same[2 * run->sameCount++];
+            parseStream(v[0], &c[0]);
+            c[0].pattern = v[1];
+            parseStream(v[2], &c[1]);
+            c[1].pattern = v[3];
             if (findRole(run, c[0].role) == NULL || findRole(run, c[1].role) == NULL)
-                usageErr("--same names %s and %s: each must be one process", c[0].role,
-                         c[1].role);
-        } else if (strcmp(a, "--kill") == 0) {
-            const char *role = optionValue(argc, argv, &i);
-            const char *pattern = optionValue(argc, argv, &i);
-            int j, found = 0;
-            for (j = 0; j < run->processCount; j++)
-                if (isRole(role, &run->processes[j])) {
-                    run->processes[j].killPattern = pattern;
+                usageErr("--same names %s and %s: each must be one process", c[0].role, c[1].role);
+            break;
+        case OPT_KILL:
+            for (j = found = 0; j < run->processCount; j++)
+                if (isRole(v[0], &run->processes[j])) {
+                    run->processes[j].killPattern = v[1];
                     found++;
                 }
             if (found == 0)
-                usageErr("--kill %s: no such process (declare processes first)", role);
-        } else if (strcmp(a, "--one-at-a-time") == 0) {
-            run->oneAtATime = TRUE;
-        } else if (strcmp(a, "--end-server") == 0) {
-            run->endServer = TRUE;
-        } else if (strcmp(a, "--exit") == 0 || strcmp(a, "--input") == 0 ||
-                   strcmp(a, "--hold-stdin") == 0 || strcmp(a, "--new-console") == 0) {
-            /* These name a process, so processes come first on the line. */
-            const char *role = optionValue(argc, argv, &i);
-            Process *p = findRole(run, role);
-            if (p == NULL)
-                usageErr("%s %s: no such process (declare processes first)", a, role);
-            if (strcmp(a, "--exit") == 0)
-                p->expectedExit = parseExitCode(optionValue(argc, argv, &i));
-            else if (strcmp(a, "--new-console") == 0)
-                p->newConsole = TRUE;
-            else if (strcmp(a, "--input") == 0)
-                p->input = optionValue(argc, argv, &i);
-            else
-                p->holdStdin = TRUE;
-            if (p->input != NULL && strlen(p->input) >= STDIN_PIPE_BYTES)
+                usageErr("--kill %s: no such process (declare processes first)", v[0]);
+            break;
+        case OPT_EXIT: oneProcess(run, option, v[0])->expectedExit = parseExitCode(v[1]); break;
+        case OPT_INPUT:
+            if (strlen(v[1]) >= STDIN_PIPE_BYTES)
                 usageErr("--input is limited to %d bytes", STDIN_PIPE_BYTES - 1);
-        } else if (strcmp(a, "--ready") == 0) {
-            readyPattern = optionValue(argc, argv, &i);
-        } else if (strcmp(a, "--timeout") == 0) {
-            run->timeoutSeconds = getNumber(optionValue(argc, argv, &i), 1, 86400, a);
-        } else if (strcmp(a, "--show") == 0) {
-            show = TRUE;
-        } else if (strcmp(a, "--title") == 0) {
-            run->title = optionValue(argc, argv, &i);
-        } else {
-            usageErr("unknown argument \"%s\"", a);
+            oneProcess(run, option, v[0])->input = v[1];
+            break;
+        case OPT_HOLD_STDIN: oneProcess(run, option, v[0])->holdStdin = TRUE; break;
+        case OPT_NEW_CONSOLE: oneProcess(run, option, v[0])->newConsole = TRUE; break;
+        case OPT_READY: readyPattern = v[0]; break;
+        case OPT_TIMEOUT: run->timeoutSeconds = getNumber(v[0], 1, 86400, option); break;
+        case OPT_ONE_AT_A_TIME: run->oneAtATime = TRUE; break;
+        case OPT_END_SERVER: run->endServer = TRUE; break;
+        case OPT_SHOW: show = TRUE; break;
+        case OPT_TITLE: run->title = v[0]; break;
+        case OPT_HELP: showHelp();
         }
     }
     if (run->processCount == 0)
@@ -703,8 +702,7 @@ static void parseArguments(Run *run, int argc, char *argv[])
     for (i = 0; i < run->checkCount; i++)
         if (strcmp(run->checks[i].role, "client") != 0 &&
             findRole(run, run->checks[i].role) == NULL)
-            usageErr("a check names %s, which is not one of the processes",
-                     run->checks[i].role);
+            usageErr("a check names %s, which is not one of the processes", run->checks[i].role);
 }
 
 static DWORD remainingMs(const Run *run)
@@ -800,7 +798,8 @@ static int startAll(Run *run)
                 return 0;
             } else if (which == WAIT_OBJECT_0 + 1) {
                 say("pairtest: FAIL: server.out closed with no line matching "
-                       "--ready \"%s\"\n", readyPattern);
+                    "--ready \"%s\"\n",
+                    readyPattern);
                 return 1;
             } else if (which != WAIT_OBJECT_0) {
                 errExit("WaitForMultipleObjects");
@@ -820,8 +819,7 @@ static void waitAll(Run *run)
     /* With --end-server, the clients first; then the server is ended. */
     for (i = run->endServer ? 1 : 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
-        if (p->process != NULL &&
-            WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT)
+        if (p->process != NULL && WaitForSingleObject(p->process, remainingMs(run)) == WAIT_TIMEOUT)
             run->timedOutAt = p->name;
     }
     if (run->endServer && run->timedOutAt == NULL && server->process != NULL &&
@@ -843,7 +841,8 @@ static void waitAll(Run *run)
     }
     if (run->timedOutAt != NULL) {
         say("pairtest: FAIL: timed out after %ld s waiting for %s, killing every "
-               "process\n", run->timeoutSeconds, run->timedOutAt);
+            "process\n",
+            run->timeoutSeconds, run->timedOutAt);
         if (!TerminateJobObject(run->job, 1))
             errExit("TerminateJobObject");
     }
@@ -858,7 +857,8 @@ static void waitAll(Run *run)
             WaitForSingleObject(p->out.thread, KILLED_WAIT_MS) != WAIT_OBJECT_0 ||
             WaitForSingleObject(p->err.thread, KILLED_WAIT_MS) != WAIT_OBJECT_0)
             fatal("FAIL: %s or a process it started is still running %d s after the end; "
-                  "its output so far is lost", p->name, KILLED_WAIT_MS / 1000);
+                  "its output so far is lost",
+                  p->name, KILLED_WAIT_MS / 1000);
         if (!GetExitCodeProcess(p->process, &p->exitCode))
             errExit("GetExitCodeProcess");
     }
@@ -866,8 +866,8 @@ static void waitAll(Run *run)
 
 /* Finds the next line of o that matches pattern, from *at; returns it, or
  * NULL. *lineNumber counts the lines passed. */
-static const char *nextMatch(const Output *o, const char *pattern, size_t *at,
-                             long *lineNumber, size_t *lineLength)
+static const char *nextMatch(const Output *o, const char *pattern, size_t *at, long *lineNumber,
+                             size_t *lineLength)
 {
     const char *line;
 
@@ -903,20 +903,21 @@ static int checkSame(Run *run, const Check *a, const Check *b)
         if (lengthA < skipA || lengthB < skipB || lengthA - skipA != lengthB - skipB ||
             memcmp(x + skipA, y + skipB, lengthA - skipA) != 0) {
             say("pairtest: FAIL: item %ld differs: %s line %ld \"%.*s\", %s line %ld "
-                "\"%.*s\"\n", items, oa->label, lineA, (int)lengthA, x, ob->label,
-                lineB, (int)lengthB, y);
+                "\"%.*s\"\n",
+                items, oa->label, lineA, (int)lengthA, x, ob->label, lineB, (int)lengthB, y);
             return 1;
         }
     }
     if (x != NULL || y != NULL) {
         say("pairtest: FAIL: %s has %s lines matching \"%s\" than %s has matching "
-            "\"%s\" (the same up to item %ld)\n", oa->label, x != NULL ? "more" : "fewer",
-            a->pattern, ob->label, b->pattern, items);
+            "\"%s\" (the same up to item %ld)\n",
+            oa->label, x != NULL ? "more" : "fewer", a->pattern, ob->label, b->pattern, items);
         return 1;
     }
     if (!show)
         say("pairtest: ok: the %ld lines of %s matching \"%s\" and of %s matching \"%s\" "
-            "are the same\n", items, oa->label, a->pattern, ob->label, b->pattern);
+            "are the same\n",
+            items, oa->label, a->pattern, ob->label, b->pattern);
     return 0;
 }
 
@@ -933,7 +934,7 @@ static int checkAll(Run *run)
             /* killed: its exit code says nothing */
         } else if (p->killPattern != NULL && !p->killed) {
             say("pairtest: FAIL: %s printed no line matching --kill \"%s\"\n", p->name,
-                   p->killPattern);
+                p->killPattern);
             failures++;
         } else if (p->killed) {
             if (!show)
@@ -941,12 +942,11 @@ static int checkAll(Run *run)
                     p->killPattern != NULL ? "--kill" : "--end-server");
         } else if (p->exitCode != p->expectedExit) {
             say("pairtest: FAIL: %s exited with code %lu, expected %lu\n", p->name,
-                   (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
+                (unsigned long)p->exitCode, (unsigned long)p->expectedExit);
             failures++;
         } else {
             if (!show)
-                say("pairtest: ok: %s exited with code %lu\n", p->name,
-                       (unsigned long)p->exitCode);
+                say("pairtest: ok: %s exited with code %lu\n", p->name, (unsigned long)p->exitCode);
         }
         failures += checkOutput(p, &p->out, FALSE, run->checks, run->checkCount);
         failures += checkOutput(p, &p->err, TRUE, run->checks, run->checkCount);
@@ -963,9 +963,8 @@ static void release(Run *run)
     for (i = 0; i < run->processCount; i++) {
         Process *p = &run->processes[i];
         if (p->process != NULL &&
-            (!CloseHandle(p->process) || !CloseHandle(p->out.pipe) ||
-             !CloseHandle(p->err.pipe) || !CloseHandle(p->out.thread) ||
-             !CloseHandle(p->err.thread) ||
+            (!CloseHandle(p->process) || !CloseHandle(p->out.pipe) || !CloseHandle(p->err.pipe) ||
+             !CloseHandle(p->out.thread) || !CloseHandle(p->err.thread) ||
              (p->stdinWrite != NULL && !CloseHandle(p->stdinWrite)) ||
              (p->out.readyEvent != NULL && !CloseHandle(p->out.readyEvent))))
             errExit("CloseHandle");
@@ -977,8 +976,7 @@ static void release(Run *run)
     if (!CloseHandle(run->job))
         errExit("CloseHandle");
     if (!HeapFree(GetProcessHeap(), 0, run->processes) ||
-        !HeapFree(GetProcessHeap(), 0, run->checks) ||
-        !HeapFree(GetProcessHeap(), 0, run->same))
+        !HeapFree(GetProcessHeap(), 0, run->checks) || !HeapFree(GetProcessHeap(), 0, run->same))
         errExit("HeapFree");
 }
 
@@ -1015,11 +1013,10 @@ int main(int argc, char *argv[])
         for (i = 0; i < run.processCount; i++)
             if (run.processes[i].process != NULL)
                 printTranscript(&run.processes[i]);
-    say("pairtest: %s: %d process%s, %d check%s, %d failed\n",
-           failures == 0 ? "PASS" : "FAIL", run.processCount,
-           run.processCount == 1 ? "" : "es",
-           run.checkCount + run.sameCount + run.processCount,
-           run.checkCount + run.sameCount + run.processCount == 1 ? "" : "s", failures);
+    say("pairtest: %s: %d process%s, %d check%s, %d failed\n", failures == 0 ? "PASS" : "FAIL",
+        run.processCount, run.processCount == 1 ? "" : "es",
+        run.checkCount + run.sameCount + run.processCount,
+        run.checkCount + run.sameCount + run.processCount == 1 ? "" : "s", failures);
     release(&run);
     DeleteCriticalSection(&printLock);
     return failures == 0 ? 0 : 1;

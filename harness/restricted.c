@@ -72,8 +72,8 @@ int main(int argc, char *argv[])
     if (strcmp(argv[1], "--help") == 0)
         showHelp();
 
-    if (!OpenProcessToken(GetCurrentProcess(),
-                          TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY, &token))
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY,
+                          &token))
         errExit("OpenProcessToken");
     if (!GetTokenInformation(token, TokenUser, &user, sizeof user, &size))
         errExit("GetTokenInformation TokenUser");
@@ -101,8 +101,8 @@ int main(int argc, char *argv[])
         errExit("WaitForSingleObject");
     if (!GetExitCodeProcess(child.hProcess, &exitCode))
         errExit("GetExitCodeProcess");
-    if (!CloseHandle(child.hProcess) || !CloseHandle(child.hThread) ||
-        !CloseHandle(restricted) || !CloseHandle(token))
+    if (!CloseHandle(child.hProcess) || !CloseHandle(child.hThread) || !CloseHandle(restricted) ||
+        !CloseHandle(token))
         errExit("CloseHandle");
     return (int)exitCode;
 }

@@ -8,7 +8,7 @@
 
 #define SETTLE_POLL_MS 50 /* how often resourcesSettle looks again */
 
-static volatile LONG steps;           /* progress() calls so far */
+static volatile LONG steps; /* progress() calls so far */
 static const char *volatile stepName = "starting";
 static volatile LONG stepNumber;
 
@@ -116,8 +116,7 @@ static DWORD countHandles(DWORD pid)
         table = HeapAlloc(GetProcessHeap(), 0, size);
         if (table == NULL)
             fatal("HeapAlloc: no memory for the handle table (%lu bytes)", size);
-        status = NtQuerySystemInformation(SYSTEM_EXTENDED_HANDLE_INFORMATION, table, size,
-                                          &needed);
+        status = NtQuerySystemInformation(SYSTEM_EXTENDED_HANDLE_INFORMATION, table, size, &needed);
         if (status != STATUS_INFO_LENGTH_MISMATCH_CODE)
             break;
         if (!HeapFree(GetProcessHeap(), 0, table))
@@ -158,8 +157,8 @@ void readResources(DWORD pid, Resources *now)
         errExit("CloseHandle");
 }
 
-BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack,
-                     SIZE_T byteSlack, DWORD waitMs)
+BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE_T byteSlack,
+                     DWORD waitMs)
 {
     ULONGLONG deadline = GetTickCount64() + waitMs;
     Resources now;
@@ -176,9 +175,8 @@ BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack,
     say("resources: %s: handles %lu -> %lu (slack %lu, from %s), private bytes %lu KiB -> "
         "%lu KiB (slack %lu KiB)\n",
         settled ? "ok" : "FAIL", (unsigned long)before->handles, (unsigned long)now.handles,
-        (unsigned long)handleSlack, now.handleSource,
-        (unsigned long)(before->privateBytes / 1024), (unsigned long)(now.privateBytes / 1024),
-        (unsigned long)(byteSlack / 1024));
+        (unsigned long)handleSlack, now.handleSource, (unsigned long)(before->privateBytes / 1024),
+        (unsigned long)(now.privateBytes / 1024), (unsigned long)(byteSlack / 1024));
     return settled;
 }
 

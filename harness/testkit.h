@@ -58,8 +58,8 @@ void readResources(DWORD pid, Resources *now);
  * end, a little later than the clients leave. Waits until pid's handles and
  * private bytes are within the slack of before, for at most waitMs, then
  * prints both readings; returns FALSE (and says FAIL) if they never were. */
-BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack,
-                     SIZE_T byteSlack, DWORD waitMs);
+BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE_T byteSlack,
+                     DWORD waitMs);
 
 /* The full path of a program in the same folder as this one. */
 void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH]);

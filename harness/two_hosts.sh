@@ -1,9 +1,9 @@
 #!/bin/bash
-# two_hosts.sh -- the report's two virtual machines on a bridge, made with
-# Linux network namespaces: a server on one "host" (192.0.2.1), a client on
-# the other (192.0.2.2), joined by a veth pair, and TCP between them. It is
-# a script, not a pairtest scenario, because the namespaces are made by the
-# Linux host, as root, around the Windows programs.
+# two_hosts.sh -- test-only: the report's two virtual machines on a bridge,
+# made with Linux network namespaces: a server on one "host" (192.0.2.1), a
+# client on the other (192.0.2.2), joined by a veth pair, and TCP between
+# them. It is a script, not a pairtest scenario, because the namespaces are
+# made by the Linux host, as root, around the Windows programs.
 #
 # Usage: two_hosts.sh WINE_RUN SERVER_EXE CLIENT_EXE [PORT]
 #   WINE_RUN    the build's wine-run wrapper (CMAKE_CROSSCOMPILING_EMULATOR)
@@ -140,7 +140,9 @@ check "first reply" "$client_out" "^Received: HELLO FROM THE OTHER HOST"
 check "Cyrillic reply" "$client_out" "^Received: ПРИВЕТ"
 check "client completion line" "$client_out" "^sockets_client: 2 lines sent, 2 replies"
 check "the server saw the client's address" "$server_log" "$client_addr"
-[ "$client_status" = 0 ] || { echo "two_hosts: FAIL: client exit status $client_status"; failures=$((failures + 1)); }
-[ "$server_status" = 0 ] || { echo "two_hosts: FAIL: server exit status $server_status"; failures=$((failures + 1)); }
+[ "$client_status" = 0 ] ||
+    { echo "two_hosts: FAIL: client exit status $client_status"; failures=$((failures + 1)); }
+[ "$server_status" = 0 ] ||
+    { echo "two_hosts: FAIL: server exit status $server_status"; failures=$((failures + 1)); }
 [ $failures = 0 ] || fail "$failures checks failed"
 echo "two_hosts: PASS: $server_addr and $client_addr talked over the veth pair"
