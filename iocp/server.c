@@ -1,182 +1,118 @@
 /* server.c -- iocp_server: the report's listing 12, fixed.
  *
- * sockets_server's line service, built on an I/O completion port: every
- * socket is associated with one port, every accept, read and write is
- * overlapped (AcceptEx, WSARecv, WSASend), and a fixed pool of worker
- * threads takes the completions off the port. A thousand clients cost a
- * thousand small contexts, not a thousand threads. Both servers include the
- * protocol header, sockets/sockets.h; the client is sockets_client
- * (sockets/client.c).
+ * sockets_server's line service on an I/O completion port: every accept, read and write is
+ * overlapped (AcceptEx, WSARecv, WSASend), and a fixed pool of worker threads takes the
+ * completions off one port, so a thousand clients cost a thousand small contexts, not a
+ * thousand threads. Protocol: sockets/sockets.h; client: sockets_client (sockets/client.c).
  *
  * Usage: iocp_server [--host ADDR] [--port N] [--threads N] [--max-clients N]
  *
- * The shape is libuv's. Each operation is a struct whose first member is its
- * OVERLAPPED: the port hands back the OVERLAPPED*, CONTAINING_RECORD
- * recovers the operation, and the operation knows its connection. A
- * connection has one operation in flight at a time: it reads, answers every
- * complete line, writes the answers, and only then reads again. So one
- * thread at a time works on a connection (its buffers need no lock), its
- * memory is two fixed buffers, and TCP holds back a client that sends faster
- * than it reads. The context counts references: one per operation in
- * flight. A worker starts the next operation before it drops the finished
- * one's reference, so the count reaches 0 -- and the context is freed --
- * exactly once, when nothing more will complete.
- *
  * What the listing got wrong, and what this program does instead:
- *  - WSARecv and WSASend results were never checked. Each call here has its
- *    three outcomes: done at once, pending, failed (which posts nothing).
- *  - One OVERLAPPED was reused for operations in flight at the same time,
- *    so one completion could be taken for another. Each has its own.
- *  - The per-user blocks leaked when a client left; a context is freed,
- *    exactly once, when its last operation completes.
- *  - Partial sends were ignored; the rest is sent from where a send stopped.
- *  - _strdup where it meant to upper-case: each line is answered upper-cased
- *    (upperUtf8, sockets.h), split at '\n' however TCP delivers the bytes.
- * And what it adds: several AcceptEx calls wait on the port, so a burst of
- * clients never waits; a client that stops reading has its send cancelled
- * after SK_SEND_TIMEOUT_MS, which ends its session (sockets.h); lines are
- * logged with control characters made visible (printable, args.h); and on
- * Ctrl-C (or --max-clients) a clean stop: main
- * closes the listening socket, cancels every connection's I/O, waits for
- * the operations to drain, wakes the workers with a null completion key,
- * joins them, and has freed every context.
+ *  - WSARecv and WSASend went unchecked: each outcome (done, pending, failed) is handled.
+ *  - One OVERLAPPED served operations in flight at once, so one completion could pass for
+ *    another: each operation has its own.
+ *  - The per-user blocks leaked: a context is freed, once, when its last operation completes.
+ *  - Partial sends were ignored: the rest is sent.
+ *  - _strdup where it meant to upper-case: each line, split at '\n' however TCP delivers it,
+ *    gets replyTo()'s answer (sockets.h).
+ * Added: several AcceptEx calls wait, so a burst of clients never waits; a send a client leaves
+ * untaken for SK_SEND_TIMEOUT_MS is cancelled, ending its session; a clean stop on Ctrl-C or
+ * --max-clients (stop()).
  */
 #include "sockets.h"
 #include "args.h"
 
 #include <mswsock.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "Usage: iocp_server [--host ADDR] [--port N] [--threads N] [--max-clients N]\n"
-    "\n"
-    "Serves the line protocol of sockets.h (client: sockets_client) through one\n"
-    "I/O completion port and a fixed pool of worker threads, not a thread per\n"
-    "client. Each line comes back upper-cased; QUIT ends a session. Stops on\n"
-    "Ctrl-C, or after N clients.\n"
-    "\n"
-    "  --host ADDR      address to listen on (default " SK_DEFAULT_HOST "; ::1 for\n"
-    "                   IPv6; 0.0.0.0 or :: for every interface)\n"
+    "Serves sockets.h's line protocol (client: sockets_client) from one I/O\n"
+    "completion port and a pool of worker threads. Stops on Ctrl-C.\n"
+    "  --host ADDR      address to listen on (default " SK_DEFAULT_HOST "; or ::1, 0.0.0.0, ::)\n"
     "  --port N         TCP port (default " SK_DEFAULT_PORT "; 0: any free port)\n"
     "  --threads N      worker threads (default 2, as in the listing)\n"
     "  --max-clients N  stop once N clients have been served and have gone\n"
     "  --help           show this text\n";
 
-#define ACCEPTS_PENDING 16            /* AcceptEx calls kept waiting */
-#define IN_BYTES (2 * SK_MAX_LINE)    /* an unfinished line, and room to read */
-#define REPLY_BYTES (3 * SK_MAX_LINE + 1) /* a reply and its '\n': upper case keeps
-                                             the UTF-16 length, and a UTF-8 byte
-                                             can become at most 3 */
-#define OUT_BYTES (4 * SK_MAX_LINE)
 #define ADDRESS_BYTES ((DWORD)sizeof(SOCKADDR_STORAGE) + 16) /* AcceptEx wants 16 over */
-#define STOP_WAIT_MS 10000            /* stopping: I/O must drain within this */
-#define SWEEP_MS 1000                 /* how often main looks for stalled sends */
-#define EXIT_KEY 0                    /* completion keys: main's wake-up packets */
-#define SOCKET_KEY 1                  /* and every socket's completions */
 
-typedef enum { OP_ACCEPT, OP_RECEIVE, OP_SEND } OperationKind;
+#define ACCEPTS_PENDING 16          /* AcceptEx calls kept waiting */
+#define IN_BYTES (2 * SK_MAX_LINE)  /* an unfinished line, and room to read */
+#define OUT_BYTES (4 * SK_MAX_LINE) /* replies on their way */
+#define SWEEP_MS 100                /* how often main sweeps (sweep()) */
+#define STOP_WAIT_MS 10000          /* stopping: the I/O must drain within this */
+#define EXIT_KEY 0                  /* completion keys: main's wake-up packets; */
+#define LISTENER_KEY 1              /* an accept; any other: the connection's address */
 
-typedef struct Connection Connection;
-
-typedef struct {
-    OVERLAPPED overlapped; /* first: the port hands back its address */
-    OperationKind kind;
-    Connection *connection;
-} Operation;
-
-struct Connection {
-    Operation accept, receive, send;
+/* libuv's shape. Each operation has its own OVERLAPPED, and the port hands back its address
+ * with the key of the socket it was started on: an accept's is the listener's, and
+ * CONTAINING_RECORD finds its connection; a connection's socket has the connection for its key.
+ * A connection has one operation in flight at a time (read, answer the complete lines, write
+ * the answers, read again): one thread at a time works on it, its buffers need no lock, and TCP
+ * holds back a client that sends faster than it reads. Its references count the operations in
+ * flight: a worker starts the next before it drops the finished one's, so the count reaches 0,
+ * and the context is freed, once, when nothing more can complete. */
+typedef struct Connection {
+    OVERLAPPED accept, receive, send;
     SOCKET socket;
-    volatile LONG references; /* operations in flight */
-    long number, lines;       /* number 0: not accepted yet */
-    const char *ending;       /* why the session ends; NULL while it goes on */
-    BOOL draining;            /* after BYE or ERROR: read until the client closes */
+    volatile LONG references;
+    long number, lines;          /* number 0: not accepted yet */
+    const char *ending;          /* why the session ends; NULL while it goes on */
     volatile LONG64 sendStarted; /* GetTickCount64() when the send in flight began; 0: none */
-    volatile LONG stalled;    /* main cancelled that send: the client did not read */
     size_t inLength, outLength, outSent;
-    Connection *previous, *next; /* every context, for main to cancel */
+    struct Connection *previous, *next; /* every context, for main's sweep */
     char in[IN_BYTES], out[OUT_BYTES];
-};
+} Connection;
 
-static HANDLE port, stopEvent, drainedEvent;
-static LPFN_ACCEPTEX acceptEx;
-static int family;                     /* the listening socket's */
-static long maxClients;
-static volatile LONG stopping, ctrlC, clientsAccepted, clientsServed;
-static volatile LONG liveContexts = 1; /* +1 for main, dropped when stopping */
-/* Guards the listening socket and the list of contexts: taken a few times in
+/* What main and the workers share. The lock guards the list of contexts: taken a few times in
  * a connection's life, never for a read or a write. */
-static CRITICAL_SECTION serverLock;
-static SOCKET listener = INVALID_SOCKET;
+static HANDLE port, stopEvent;
+static SOCKET listener;
+static LPFN_ACCEPTEX acceptEx;
+static int family; /* the listening socket's */
+static long maxClients;
+static volatile LONG stopping, clientsAccepted, clientsServed;
+static CRITICAL_SECTION lock;
 static Connection *connections;
 
-static BOOL WINAPI onControl(DWORD event)
+static BOOL WINAPI onControl(DWORD event) /* the only safe thing here: wake main */
 {
-    if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT)
-        return FALSE;
-    InterlockedExchange(&ctrlC, 1);
-    return SetEvent(stopEvent); /* the only safe thing here: wake main */
-}
-
-static BOOL isStopping(void)
-{
-    return InterlockedCompareExchange(&stopping, 0, 0) != 0; /* a full barrier */
-}
-
-/* "127.0.0.1:5050", "[::1]:5050". */
-static void formatAddress(const struct sockaddr *address, int length, char *text, size_t size)
-{
-    char host[NI_MAXHOST], service[NI_MAXSERV];
-
-    if (getnameinfo(address, (socklen_t)length, host, (DWORD)sizeof host, service,
-                    (DWORD)sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-        snprintf(text, size, "(unknown address)");
-    else
-        snprintf(text, size, address->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
-                 host, service);
+    return (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT) && SetEvent(stopEvent);
 }
 
 /* Drops a reference; the last one closes the socket and frees the context. */
 static void release(Connection *c)
 {
-    LONG served = 0;
-
     if (InterlockedDecrement(&c->references) != 0)
         return;
-    EnterCriticalSection(&serverLock);
+    EnterCriticalSection(&lock);
     if (c->previous != NULL)
         c->previous->next = c->next;
     else
         connections = c->next;
     if (c->next != NULL)
         c->next->previous = c->previous;
-    LeaveCriticalSection(&serverLock);
+    LeaveCriticalSection(&lock);
     if (c->number != 0) {
         say("client %ld: closed after %ld lines: %s\n", c->number, c->lines, c->ending);
-        served = InterlockedIncrement(&clientsServed);
+        if (InterlockedIncrement(&clientsServed) == maxClients && !SetEvent(stopEvent))
+            errExit("SetEvent");
     }
     if (closesocket(c->socket) == SOCKET_ERROR)
-        errMsgCode((DWORD)WSAGetLastError(), "closesocket (client %ld)", c->number);
+        errMsgWSA("closesocket (client %ld)", c->number);
     if (!HeapFree(GetProcessHeap(), 0, c))
         errMsg("HeapFree");
-    if (served != 0 && served == maxClients && !SetEvent(stopEvent))
-        errExit("SetEvent");
-    if (InterlockedDecrement(&liveContexts) == 0 && !SetEvent(drainedEvent))
-        errExit("SetEvent");
 }
 
-/* A client that vanished, or main's cancel, is how a session may end;
- * anything else is reported. */
+/* A client that went away, or main's cancel, is how a session may end; the rest is reported. */
 static void noteFailure(Connection *c, DWORD error, const char *call)
 {
     const char *ending = "a Winsock call failed";
 
-    if (error == WSA_OPERATION_ABORTED && c->stalled)
-        ending = "it did not read its replies";
-    else if (error == WSA_OPERATION_ABORTED)
-        ending = "cancelled: the server is stopping";
+    if (error == WSA_OPERATION_ABORTED) /* by sweep() */
+        ending = stopping ? "cancelled: the server is stopping" : "it did not read its replies";
     else if (error == WSAECONNRESET || error == WSAECONNABORTED || error == WSAENETRESET)
         ending = "the connection was reset (the client went away)";
     else
@@ -185,131 +121,99 @@ static void noteFailure(Connection *c, DWORD error, const char *call)
         c->ending = ending;
 }
 
-/* Starts c's receive or send. The caller holds a reference (the operation it
- * is handling), so c lives through this call whatever completes meanwhile. */
-static void startIo(Connection *c, Operation *op)
+/* Done at once (0) and pending both end in a packet on the port -- we do not set
+ * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS -- so a worker handles both. A failure posts nothing:
+ * its reference goes here (never the last: the caller holds one, for its own operation). */
+static void checkStarted(Connection *c, int result, const char *call)
+{
+    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
+        noteFailure(c, (DWORD)WSAGetLastError(), call);
+        InterlockedDecrement(&c->references);
+    }
+}
+
+static void startReceive(Connection *c)
 {
     WSABUF buffer; /* Winsock copies it before returning */
     DWORD flags = 0;
-    int result;
 
-    ZeroMemory(&op->overlapped, sizeof op->overlapped);
+    buffer.buf = c->in + c->inLength;
+    buffer.len = (ULONG)(IN_BYTES - c->inLength); /* never 0: see answerLines */
+    ZeroMemory(&c->receive, sizeof c->receive);
     InterlockedIncrement(&c->references);
-    if (op->kind == OP_RECEIVE) {
-        buffer.buf = c->in + c->inLength;
-        buffer.len = (ULONG)(IN_BYTES - c->inLength); /* never 0: see answerLines */
-        result = WSARecv(c->socket, &buffer, 1, NULL, &flags, &op->overlapped, NULL);
-    } else {
-        buffer.buf = c->out + c->outSent;
-        buffer.len = (ULONG)(c->outLength - c->outSent);
-        InterlockedExchange64(&c->sendStarted, (LONG64)GetTickCount64()); /* for main's sweep */
-        result = WSASend(c->socket, &buffer, 1, NULL, 0, &op->overlapped, NULL);
-    }
-    /* Done at once (0) and pending both end in a packet on the port -- we do
-     * not set FILE_SKIP_COMPLETION_PORT_ON_SUCCESS -- so a worker handles
-     * both. A failure posts nothing: its reference is dropped here. */
-    if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
-        noteFailure(c, (DWORD)WSAGetLastError(), op->kind == OP_RECEIVE ? "WSARecv" : "WSASend");
-        InterlockedExchange64(&c->sendStarted, 0);
-        InterlockedDecrement(&c->references);
-        return;
-    }
-    /* Main may have cancelled c's I/O just before this operation began. It
-     * sets stopping before it cancels, and we look after we start, so one
-     * of us sees the other: no operation is left waiting forever. */
-    if (isStopping() && !CancelIoEx((HANDLE)c->socket, &op->overlapped) &&
-        GetLastError() != ERROR_NOT_FOUND)
-        errMsg("CancelIoEx (client %ld)", c->number);
+    checkStarted(c, WSARecv(c->socket, &buffer, 1, NULL, &flags, &c->receive, NULL), "WSARecv");
 }
 
-/* Appends the reply to one line (length bytes, without "\r\n") to c->out. */
-static void answer(Connection *c, const char *line, size_t length)
+static void startSend(Connection *c)
 {
-    char *reply = c->out + c->outLength;
-    char shownLine[2 * SK_MAX_LINE], shownReply[2 * SK_MAX_LINE]; /* as logged */
-    const char *fixed = NULL;
-    int n = 0;
+    WSABUF buffer;
 
-    c->lines++;
-    if (length > SK_MAX_LINE) {
-        fixed = SK_ERROR_TOO_LONG;
-        c->ending = "a line too long";
-        say("client %ld: a line over %d bytes -> \"%s\"\n", c->number, SK_MAX_LINE, fixed);
-    } else if (length == strlen(SK_QUIT) && memcmp(line, SK_QUIT, length) == 0) {
-        fixed = SK_BYE;
-        c->ending = "the client sent " SK_QUIT;
-        say("client %ld: \"%s\" -> \"%s\"\n", c->number, SK_QUIT, fixed);
-    } else if ((n = upperUtf8(line, (int)length, reply, REPLY_BYTES - 1)) >= 0) {
-        say("client %ld: \"%s\" -> \"%s\"\n", c->number,
-            printable(line, length, shownLine, sizeof shownLine),
-            printable(reply, (size_t)n, shownReply, sizeof shownReply));
-    } else {
-        fixed = SK_ERROR_UTF8;
-        say("client %ld: %lu bytes of invalid UTF-8 -> \"%s\"\n", c->number,
-            (unsigned long)length, fixed);
-    }
-    if (fixed != NULL) {
-        n = (int)strlen(fixed);
-        memcpy(reply, fixed, (size_t)n);
-    }
-    reply[n] = '\n';
-    c->outLength += (size_t)n + 1;
+    buffer.buf = c->out + c->outSent;
+    buffer.len = (ULONG)(c->outLength - c->outSent);
+    ZeroMemory(&c->send, sizeof c->send);
+    InterlockedIncrement(&c->references);
+    InterlockedExchange64(&c->sendStarted, (LONG64)GetTickCount64()); /* for sweep() */
+    checkStarted(c, WSASend(c->socket, &buffer, 1, NULL, 0, &c->send, NULL), "WSASend");
 }
 
-/* Answers the complete lines in c->in while any reply still fits in c->out,
- * and keeps the rest for later. Once c->out is empty, what is kept is an
- * unfinished line of at most SK_MAX_LINE + 1 bytes (more is too long), so
- * a receive always has room. */
+/* Answers the complete lines in c->in while a reply still fits in c->out, and keeps the rest.
+ * Once c->out is empty, what is kept is an unfinished line of at most SK_MAX_LINE + 1 bytes
+ * (more is too long), so a receive always has room. */
 static void answerLines(Connection *c)
 {
     char *line = c->in, *newline;
-    size_t left = c->inLength, length;
+    size_t left = c->inLength, length, replyLength;
+    SkRule rule;
 
-    while (c->ending == NULL && OUT_BYTES - c->outLength >= REPLY_BYTES) {
+    while (c->ending == NULL && OUT_BYTES - c->outLength > SK_MAX_REPLY) {
         newline = memchr(line, '\n', left);
-        if (newline == NULL) {
-            /* Too long already, unless a last '\r' is still to be dropped. */
-            if (left > 0 && left - (line[left - 1] == '\r' ? 1 : 0) > SK_MAX_LINE)
-                answer(c, line, left);
+        if (newline == NULL && !tooLongAlready(line, left))
             break;
-        }
-        length = (size_t)(newline - line);
-        if (length > 0 && line[length - 1] == '\r')
-            length--;
-        answer(c, line, length);
-        left -= (size_t)(newline + 1 - line);
-        line = newline + 1;
+        length = newline != NULL ? (size_t)(newline - line) : left;
+        rule = replyTo(line, length, c->out + c->outLength, &replyLength);
+        logReply(c->number, line, length, rule, c->out + c->outLength, replyLength);
+        c->lines++;
+        c->outLength += replyLength;
+        if (rule == SK_SAID_QUIT)
+            c->ending = "the client sent " SK_QUIT;
+        else if (rule == SK_TOO_LONG)
+            c->ending = "a line too long";
+        length += newline != NULL ? 1 : 0;
+        line += length;
+        left -= length;
     }
     memmove(c->in, line, left);
     c->inLength = left;
 }
 
-/* Starts what c does next: the rest of the replies, a receive, or -- after
- * BYE or ERROR -- the end of the session. */
+/* Starts what c does next: the rest of the replies; once they are sent, the replies to lines
+ * that waited; a receive; or -- after BYE or ERROR -- the end of the session. */
 static void carryOn(Connection *c)
 {
+    if (c->outSent == c->outLength) {
+        c->outSent = c->outLength = 0;
+        answerLines(c);
+    }
     if (c->outSent < c->outLength) {
-        startIo(c, &c->send);
+        startSend(c);
     } else if (c->ending == NULL) {
-        startIo(c, &c->receive);
+        startReceive(c);
     } else if (shutdown(c->socket, SD_SEND) == SOCKET_ERROR) {
         noteFailure(c, (DWORD)WSAGetLastError(), "shutdown");
     } else {
-        /* Our FIN follows the last reply. Closing now, with input unread,
-         * would send a reset instead, which can destroy that reply on its
-         * way: read and drop until the client closes its end. */
-        c->draining = TRUE;
+        /* Our FIN follows the last reply. Closing now, with input unread, would send a reset
+         * instead, which can destroy that reply on its way: read and drop until the client
+         * closes its end (onReceived). */
         c->inLength = 0;
-        startIo(c, &c->receive);
+        startReceive(c);
     }
 }
 
-/* Posts an AcceptEx with a fresh context, unless the server is stopping. */
+/* Posts an AcceptEx with a fresh context. */
 static void startAccept(void)
 {
     Connection *c = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *c);
     DWORD bytes;
-    BOOL started = FALSE;
 
     if (c == NULL) {
         warn("HeapAlloc: no memory for a connection");
@@ -317,73 +221,59 @@ static void startAccept(void)
     }
     c->socket = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
     if (c->socket == INVALID_SOCKET) {
-        errMsgCode((DWORD)WSAGetLastError(), "WSASocketW");
+        errMsgWSA("WSASocketW");
         if (!HeapFree(GetProcessHeap(), 0, c))
             errMsg("HeapFree");
         return;
     }
-    c->accept.kind = OP_ACCEPT;
-    c->receive.kind = OP_RECEIVE;
-    c->send.kind = OP_SEND;
-    c->accept.connection = c->receive.connection = c->send.connection = c;
-    c->references = 1; /* the accept's */
-    InterlockedIncrement(&liveContexts);
-
-    EnterCriticalSection(&serverLock);
+    c->references = 1;           /* the accept's */
+    EnterCriticalSection(&lock); /* listed before anything can release it */
     c->next = connections;
     if (connections != NULL)
         connections->previous = c;
     connections = c;
+    LeaveCriticalSection(&lock);
     /* The two addresses land in c->in; no data is awaited with the accept. */
-    if (listener != INVALID_SOCKET) {
-        started = acceptEx(listener, c->socket, c->in, 0, ADDRESS_BYTES, ADDRESS_BYTES,
-                           &bytes, &c->accept.overlapped) ||
-                  WSAGetLastError() == ERROR_IO_PENDING;
-        if (!started)
-            errMsgCode((DWORD)WSAGetLastError(), "AcceptEx");
-    }
-    LeaveCriticalSection(&serverLock);
-    if (!started)
+    if (!acceptEx(listener, c->socket, c->in, 0, ADDRESS_BYTES, ADDRESS_BYTES, &bytes,
+                  &c->accept) &&
+        WSAGetLastError() != ERROR_IO_PENDING) {
+        errMsgWSA("AcceptEx");
         release(c);
+    }
 }
 
 static void onAccepted(Connection *c, DWORD error)
 {
     SOCKADDR_STORAGE peer;
-    int length = (int)sizeof peer, result = 0;
-    char address[NI_MAXHOST + NI_MAXSERV + 4];
+    int length = (int)sizeof peer;
+    char address[SK_ADDRESS_TEXT];
 
-    if (isStopping())
-        return; /* no replacement, no new client: the context goes */
+    if (stopping)
+        return;    /* no replacement, no new client: the context goes */
     startAccept(); /* a replacement, whatever became of this accept */
     if (error != 0) {
         errMsgCode(error, "AcceptEx");
         return;
     }
-    /* The new socket takes on the listener's properties; without this,
-     * getpeername() and shutdown() fail on it. */
-    EnterCriticalSection(&serverLock);
-    if (listener != INVALID_SOCKET)
-        result = setsockopt(c->socket, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT,
-                            (char *)&listener, (int)sizeof listener);
-    LeaveCriticalSection(&serverLock);
-    if (result == SOCKET_ERROR) {
-        errMsgCode((DWORD)WSAGetLastError(), "setsockopt SO_UPDATE_ACCEPT_CONTEXT");
+    /* The new socket takes on the listener's properties; without this, getpeername() and
+     * shutdown() fail on it. */
+    if (setsockopt(c->socket, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&listener,
+                   (int)sizeof listener) == SOCKET_ERROR) {
+        errMsgWSA("setsockopt SO_UPDATE_ACCEPT_CONTEXT");
         return;
     }
-    if (CreateIoCompletionPort((HANDLE)c->socket, port, SOCKET_KEY, 0) == NULL) {
+    if (CreateIoCompletionPort((HANDLE)c->socket, port, (ULONG_PTR)c, 0) == NULL) {
         errMsg("CreateIoCompletionPort (client socket)");
         return;
     }
     if (getpeername(c->socket, (struct sockaddr *)&peer, &length) == SOCKET_ERROR)
-        snprintf(address, sizeof address, "(unknown address)");
+        snprintf(address, sizeof address, "(unknown address)"); /* it has gone already */
     else
-        formatAddress((struct sockaddr *)&peer, length, address, sizeof address);
+        formatAddress((struct sockaddr *)&peer, length, address);
     c->number = InterlockedIncrement(&clientsAccepted);
     say("client %ld: connected from %s\n", c->number, address);
-    c->outLength = strlen(SK_GREETING "\n");
-    memcpy(c->out, SK_GREETING "\n", c->outLength);
-    startIo(c, &c->send);
+    c->outLength = (size_t)snprintf(c->out, OUT_BYTES, "%s\n", SK_GREETING);
+    startSend(c);
 }
 
 static void onReceived(Connection *c, DWORD bytes, DWORD error)
@@ -393,11 +283,10 @@ static void onReceived(Connection *c, DWORD bytes, DWORD error)
     } else if (bytes == 0) { /* the client closed its end */
         if (c->ending == NULL)
             c->ending = "the client closed the connection";
-    } else if (c->draining) {
-        startIo(c, &c->receive);
+    } else if (c->ending != NULL) { /* after BYE or ERROR: dropped (carryOn) */
+        startReceive(c);
     } else {
         c->inLength += bytes;
-        answerLines(c);
         carryOn(c);
     }
 }
@@ -409,35 +298,8 @@ static void onSent(Connection *c, DWORD bytes, DWORD error)
         noteFailure(c, error, "WSASend");
         return;
     }
-    InterlockedExchange(&c->stalled, 0); /* done after all, before main's cancel */
     c->outSent += bytes; /* perhaps not all: carryOn sends the rest */
-    if (c->outSent == c->outLength) {
-        c->outSent = c->outLength = 0;
-        answerLines(c); /* lines that waited for room */
-    }
     carryOn(c);
-}
-
-/* A client that does not read its replies leaves our send pending for
- * ever: after SK_SEND_TIMEOUT_MS (sockets.h), cancel it. Its completion,
- * aborted, then ends the session. Meanwhile that client holds only its own
- * context: we read nothing more from it until the send is done. */
-static void cancelStalledSends(void)
-{
-    ULONGLONG now = GetTickCount64(), started;
-    Connection *c;
-
-    EnterCriticalSection(&serverLock); /* the list, and every context on it, stay */
-    for (c = connections; c != NULL; c = c->next) {
-        started = (ULONGLONG)InterlockedCompareExchange64(&c->sendStarted, 0, 0);
-        if (started == 0 || now - started < SK_SEND_TIMEOUT_MS)
-            continue;
-        InterlockedExchange(&c->stalled, 1);
-        if (!CancelIoEx((HANDLE)c->socket, &c->send.overlapped) &&
-            GetLastError() != ERROR_NOT_FOUND)
-            errMsg("CancelIoEx (client %ld)", c->number);
-    }
-    LeaveCriticalSection(&serverLock);
 }
 
 static DWORD WINAPI worker(LPVOID unused)
@@ -445,7 +307,7 @@ static DWORD WINAPI worker(LPVOID unused)
     OVERLAPPED *overlapped;
     ULONG_PTR key;
     DWORD bytes, error, flags;
-    Operation *op;
+    Connection *c;
     BOOL ok;
 
     (void)unused;
@@ -455,75 +317,155 @@ static DWORD WINAPI worker(LPVOID unused)
             errExit("GetQueuedCompletionStatus");
         if (key == EXIT_KEY)
             return 0;
-        op = CONTAINING_RECORD(overlapped, Operation, overlapped);
+        c = key == LISTENER_KEY ? CONTAINING_RECORD(overlapped, Connection, accept)
+                                : (Connection *)key;
         error = ok ? 0 : GetLastError();
-        /* The port gives a failed socket operation a system code (64 for a
-         * reset); WSAGetOverlappedResult gives the Winsock one (10054). */
-        if (error != 0 && op->kind != OP_ACCEPT &&
-            !WSAGetOverlappedResult(op->connection->socket, overlapped, &bytes, FALSE, &flags))
+        /* The port gives a failed socket operation a system code (64 for a reset);
+         * WSAGetOverlappedResult gives the Winsock one (10054). */
+        if (error != 0 && key != LISTENER_KEY &&
+            !WSAGetOverlappedResult(c->socket, overlapped, &bytes, FALSE, &flags))
             error = (DWORD)WSAGetLastError();
-        if (op->kind == OP_ACCEPT)
-            onAccepted(op->connection, error);
-        else if (op->kind == OP_RECEIVE)
-            onReceived(op->connection, bytes, error);
+        if (stopping) /* whatever completes now ends its session: nothing new starts */
+            error = WSA_OPERATION_ABORTED;
+        if (key == LISTENER_KEY)
+            onAccepted(c, error);
+        else if (overlapped == &c->receive)
+            onReceived(c, bytes, error);
         else
-            onSent(op->connection, bytes, error);
-        release(op->connection); /* the finished operation's reference */
+            onSent(c, bytes, error);
+        release(c); /* the finished operation's reference */
     }
 }
 
-/* Listens on the first address getaddrinfo gives; names it in text. */
-static void openListener(const char *host, const char *service, char *text, size_t size)
+/* Main's sweep. A client that does not read its replies would leave our send pending for ever:
+ * after SK_SEND_TIMEOUT_MS it is cancelled, and its completion, aborted, ends the session.
+ * Stopping, every operation is cancelled. Returns how many contexts are left. */
+static long sweep(void)
 {
-    ADDRINFOA hints, *address;
-    SOCKADDR_STORAGE bound;
-    int length = (int)sizeof bound, error;
-    BOOL exclusive = TRUE;
-    GUID acceptExId = WSAID_ACCEPTEX;
-    DWORD bytes;
+    ULONGLONG now = GetTickCount64(), started;
+    Connection *c;
+    long left = 0;
 
-    ZeroMemory(&hints, sizeof hints);
-    hints.ai_family = AF_UNSPEC; /* IPv4 or IPv6, as host says */
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    error = getaddrinfo(host, service, &hints, &address);
+    EnterCriticalSection(&lock); /* the list, and every context on it, stay */
+    if (stopping && !CancelIoEx((HANDLE)listener, NULL) && GetLastError() != ERROR_NOT_FOUND)
+        errMsg("CancelIoEx (listening socket)");
+    for (c = connections; c != NULL; c = c->next, left++) {
+        started = (ULONGLONG)InterlockedCompareExchange64(&c->sendStarted, 0, 0);
+        if ((stopping || (started != 0 && now - started >= SK_SEND_TIMEOUT_MS)) &&
+            !CancelIoEx((HANDLE)c->socket, stopping ? NULL : &c->send) &&
+            GetLastError() != ERROR_NOT_FOUND)
+            errMsg("CancelIoEx (client %ld)", c->number);
+    }
+    LeaveCriticalSection(&lock);
+    return left;
+}
+
+/* Listens on the first address getaddrinfo gives for host, opens the port, posts the accepts
+ * and starts the workers. */
+static void start(const char *host, const char *service, HANDLE threads[], long threadCount)
+{
+    ADDRINFOA hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found;
+    SOCKADDR_STORAGE bound;
+    int length = (int)sizeof bound, error, i;
+    char address[SK_ADDRESS_TEXT];
+    GUID acceptExId = WSAID_ACCEPTEX;
+    BOOL exclusive = TRUE;
+    WSADATA wsa;
+    DWORD bytes;
+    long t;
+
+    error = WSAStartup(MAKEWORD(2, 2), &wsa);
+    if (error != 0)
+        errExitCode((DWORD)error, "WSAStartup");
+    error = getaddrinfo(host, service, &hints, &found);
     if (error != 0)
         errExitCode((DWORD)error, "getaddrinfo %s", host);
-    family = address->ai_family;
-    formatAddress(address->ai_addr, (int)address->ai_addrlen, text, size);
+    family = found->ai_family;
+    formatAddress(found->ai_addr, (int)found->ai_addrlen, address);
     listener = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
     if (listener == INVALID_SOCKET)
-        errExitCode((DWORD)WSAGetLastError(), "WSASocketW");
+        errExitWSA("WSASocketW");
     /* No other program may bind this port while we hold it. */
     if (setsockopt(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&exclusive,
                    (int)sizeof exclusive) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "setsockopt SO_EXCLUSIVEADDRUSE");
-    if (bind(listener, address->ai_addr, (int)address->ai_addrlen) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "bind %s", text);
+        errExitWSA("setsockopt SO_EXCLUSIVEADDRUSE");
+    if (bind(listener, found->ai_addr, (int)found->ai_addrlen) == SOCKET_ERROR)
+        errExitWSA("bind %s", address);
     if (listen(listener, SOMAXCONN) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "listen %s", text);
-    freeaddrinfo(address);
+        errExitWSA("listen %s", address);
+    freeaddrinfo(found);
     if (getsockname(listener, (struct sockaddr *)&bound, &length) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "getsockname");
-    formatAddress((struct sockaddr *)&bound, length, text, size); /* port 0: the real one */
+        errExitWSA("getsockname");
+    formatAddress((struct sockaddr *)&bound, length, address); /* port 0: the real one */
     /* AcceptEx belongs to the socket's provider: ask it for the function. */
     if (WSAIoctl(listener, SIO_GET_EXTENSION_FUNCTION_POINTER, &acceptExId,
                  (DWORD)sizeof acceptExId, &acceptEx, (DWORD)sizeof acceptEx, &bytes, NULL,
                  NULL) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "WSAIoctl SIO_GET_EXTENSION_FUNCTION_POINTER");
+        errExitWSA("WSAIoctl SIO_GET_EXTENSION_FUNCTION_POINTER");
+
+    stopEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (stopEvent == NULL)
+        errExit("CreateEventW");
+    if (!SetConsoleCtrlHandler(onControl, TRUE))
+        errExit("SetConsoleCtrlHandler");
+    InitializeCriticalSection(&lock);
+    /* One port for every socket; at most threadCount workers run at once. */
+    port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, (DWORD)threadCount);
+    if (port == NULL)
+        errExit("CreateIoCompletionPort");
+    if (CreateIoCompletionPort((HANDLE)listener, port, LISTENER_KEY, 0) == NULL)
+        errExit("CreateIoCompletionPort (listening socket)");
+    for (i = 0; i < ACCEPTS_PENDING; i++)
+        startAccept();
+    if (connections == NULL) /* (no worker runs yet to release one) */
+        fatal("no AcceptEx could be posted");
+    for (t = 0; t < threadCount; t++) {
+        threads[t] = CreateThread(NULL, 0, worker, NULL, 0, NULL);
+        if (threads[t] == NULL)
+            errExit("CreateThread");
+    }
+    say("iocp_server: %ld worker threads, listening on %s\n", threadCount, address);
+}
+
+/* Each cancelled operation completes, aborted, and drops its reference: the contexts free
+ * themselves. A worker may start an operation just after a sweep, so main sweeps until no
+ * context is left. Then nothing is in flight and nothing uses the listening socket: close it,
+ * wake the workers with a null key, and join them. */
+static void stop(HANDLE threads[], long threadCount)
+{
+    long left, t, waited;
+
+    InterlockedExchange(&stopping, 1); /* no new client, no new operation */
+    for (waited = 0; (left = sweep()) != 0; waited += SWEEP_MS) {
+        if (waited >= STOP_WAIT_MS)
+            fatal("%ld contexts still have I/O in flight after %d s", left, STOP_WAIT_MS / 1000);
+        Sleep(SWEEP_MS);
+    }
+    if (closesocket(listener) == SOCKET_ERROR)
+        errMsgWSA("closesocket (listening socket)");
+    for (t = 0; t < threadCount; t++)
+        if (!PostQueuedCompletionStatus(port, 0, EXIT_KEY, NULL))
+            errExit("PostQueuedCompletionStatus");
+    if (WaitForMultipleObjects((DWORD)threadCount, threads, TRUE, INFINITE) == WAIT_FAILED)
+        errExit("WaitForMultipleObjects");
+    for (t = 0; t < threadCount; t++)
+        if (!CloseHandle(threads[t]))
+            errExit("CloseHandle (worker thread)");
+    if (!CloseHandle(port) || !CloseHandle(stopEvent))
+        errExit("CloseHandle");
+    DeleteCriticalSection(&lock);
+    if (WSACleanup() == SOCKET_ERROR)
+        errExitWSA("WSACleanup");
 }
 
 int main(int argc, char *argv[])
 {
     const char *host = SK_DEFAULT_HOST;
-    char service[8], address[NI_MAXHOST + NI_MAXSERV + 4];
-    long portNumber = atol(SK_DEFAULT_PORT), threadCount = 2, t;
+    char service[8] = SK_DEFAULT_PORT;
     HANDLE threads[MAXIMUM_WAIT_OBJECTS];
-    Connection *c;
-    WSADATA wsa;
+    long threadCount = 2;
     DWORD wait;
-    int error, i;
+    int i;
 
     initProgram(&argc, &argv, usage);
     for (i = 1; i < argc; i++) {
@@ -532,7 +474,8 @@ int main(int argc, char *argv[])
         else if (strcmp(argv[i], "--host") == 0)
             host = optionValue(argc, argv, &i);
         else if (strcmp(argv[i], "--port") == 0)
-            portNumber = getNumber(optionValue(argc, argv, &i), 0, 65535, "--port");
+            snprintf(service, sizeof service, "%ld",
+                     getNumber(optionValue(argc, argv, &i), 0, 65535, "--port"));
         else if (strcmp(argv[i], "--threads") == 0)
             threadCount = getNumber(optionValue(argc, argv, &i), 1, MAXIMUM_WAIT_OBJECTS,
                                     "--threads");
@@ -541,74 +484,15 @@ int main(int argc, char *argv[])
         else
             usageErr("unknown argument \"%s\"", argv[i]);
     }
-    snprintf(service, sizeof service, "%ld", portNumber);
 
-    error = WSAStartup(MAKEWORD(2, 2), &wsa);
-    if (error != 0)
-        errExitCode((DWORD)error, "WSAStartup");
-    stopEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    drainedEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (stopEvent == NULL || drainedEvent == NULL)
-        errExit("CreateEventW");
-    InitializeCriticalSection(&serverLock);
-    openListener(host, service, address, sizeof address);
-
-    /* One port for every socket; at most threadCount workers run at once. */
-    port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, (DWORD)threadCount);
-    if (port == NULL)
-        errExit("CreateIoCompletionPort");
-    if (CreateIoCompletionPort((HANDLE)listener, port, SOCKET_KEY, 0) == NULL)
-        errExit("CreateIoCompletionPort (listening socket)");
-    if (!SetConsoleCtrlHandler(onControl, TRUE))
-        errExit("SetConsoleCtrlHandler");
-    for (t = 0; t < threadCount; t++) {
-        threads[t] = CreateThread(NULL, 0, worker, NULL, 0, NULL);
-        if (threads[t] == NULL)
-            errExit("CreateThread");
-    }
-    for (i = 0; i < ACCEPTS_PENDING; i++)
-        startAccept();
-    if (connections == NULL)
-        fatal("no AcceptEx could be posted");
-    say("iocp_server: %ld worker threads, listening on %s\n", threadCount, address);
-
+    start(host, service, threads, threadCount);
     while ((wait = WaitForSingleObject(stopEvent, SWEEP_MS)) == WAIT_TIMEOUT)
-        cancelStalledSends();
+        sweep(); /* the workers serve; main only sweeps */
     if (wait != WAIT_OBJECT_0)
         errExit("WaitForSingleObject");
-    say("iocp_server: %s, stopping\n", ctrlC ? "Ctrl-C" : "--max-clients reached");
-    /* Closing the listening socket aborts the AcceptEx calls; CancelIoEx,
-     * each connection's read or write. Each then completes, aborted, and
-     * drops its reference: the contexts free themselves. */
-    InterlockedExchange(&stopping, 1);
-    EnterCriticalSection(&serverLock);
-    if (closesocket(listener) == SOCKET_ERROR)
-        errMsgCode((DWORD)WSAGetLastError(), "closesocket (listening socket)");
-    listener = INVALID_SOCKET;
-    for (c = connections; c != NULL; c = c->next)
-        if (!CancelIoEx((HANDLE)c->socket, NULL) && GetLastError() != ERROR_NOT_FOUND)
-            errMsg("CancelIoEx");
-    LeaveCriticalSection(&serverLock);
-    if (InterlockedDecrement(&liveContexts) == 0 && !SetEvent(drainedEvent))
-        errExit("SetEvent");
-    if (WaitForSingleObject(drainedEvent, STOP_WAIT_MS) != WAIT_OBJECT_0)
-        fatal("%ld contexts still have I/O in flight after %d s", liveContexts,
-              STOP_WAIT_MS / 1000);
-
-    /* Nothing is in flight now: a null key tells each worker to return. */
-    for (t = 0; t < threadCount; t++)
-        if (!PostQueuedCompletionStatus(port, 0, EXIT_KEY, NULL))
-            errExit("PostQueuedCompletionStatus");
-    if (WaitForMultipleObjects((DWORD)threadCount, threads, TRUE, INFINITE) == WAIT_FAILED)
-        errExit("WaitForMultipleObjects");
-    for (t = 0; t < threadCount; t++)
-        if (!CloseHandle(threads[t]))
-            errExit("CloseHandle");
-    if (!CloseHandle(port) || !CloseHandle(stopEvent) || !CloseHandle(drainedEvent))
-        errExit("CloseHandle");
-    DeleteCriticalSection(&serverLock);
-    if (WSACleanup() == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "WSACleanup");
+    say("iocp_server: %s, stopping\n",
+        maxClients != 0 && clientsServed >= maxClients ? "--max-clients reached" : "Ctrl-C");
+    stop(threads, threadCount);
     say("iocp_server: stopped, %ld clients served, all contexts freed\n", clientsServed);
     return 0;
 }

@@ -34,15 +34,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECEIVE_TIMEOUT_MS 10000      /* a server silent this long has hung */
-#define HANDLE_SLACK 16               /* churn: resources allowed to stay */
+#define HANDLE_SLACK 16 /* churn: resources allowed to stay */
 #define BYTE_SLACK (2 * 1024 * 1024)
 #define SETTLE_MS 10000
-#define STALL_MAX_SEND (64 * 1024 * 1024) /* stall: a server still reading after this
-                                            much buffers without bound */
+/* stall: a server still reading after this much buffers without bound */
+#define STALL_MAX_SEND (64 * 1024 * 1024)
 #define STALL_GROWTH_LIMIT (8 * 1024 * 1024) /* ... and its memory may grow this much */
-#define STALL_QUIET_MS 1000           /* unwritable this long: the server stopped reading */
-#define WATCHDOG_MS 40000             /* a step this long is stuck */
+#define STALL_QUIET_MS 1000                  /* unwritable this long: the server stopped reading */
+#define WATCHDOG_MS 40000                    /* a step this long is stuck */
 
 static const char usage[] =
     "Usage: sockets_probe churn|fuzz|flood|stall [--host ADDR] --port N [OPTION...]\n"
@@ -65,24 +64,24 @@ static struct addrinfo *server;
 /* Connects, or exits: a probe that cannot reach the server proves nothing. */
 static void connectLink(Link *l)
 {
-    DWORD timeout = RECEIVE_TIMEOUT_MS;
+    DWORD timeout = SK_REPLY_TIMEOUT_MS;
 
     progress("connecting", -1);
     l->used = 0;
     l->socket = socket(server->ai_family, server->ai_socktype, server->ai_protocol);
     if (l->socket == INVALID_SOCKET)
-        errExitCode((DWORD)WSAGetLastError(), "socket");
+        errExitWSA("socket");
     if (connect(l->socket, server->ai_addr, (int)server->ai_addrlen) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "connect %s:%s", host, port);
+        errExitWSA("connect %s:%s", host, port);
     if (setsockopt(l->socket, SOL_SOCKET, SO_RCVTIMEO, (const char *)&timeout,
                    (int)sizeof timeout) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "setsockopt SO_RCVTIMEO");
+        errExitWSA("setsockopt SO_RCVTIMEO");
 }
 
 static void closeLink(Link *l)
 {
     if (closesocket(l->socket) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "closesocket");
+        errExitWSA("closesocket");
 }
 
 /* Closes with a reset: SO_LINGER on, with a zero timeout. */
@@ -92,7 +91,7 @@ static void resetLink(Link *l)
 
     if (setsockopt(l->socket, SOL_SOCKET, SO_LINGER, (const char *)&hardClose,
                    (int)sizeof hardClose) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "setsockopt SO_LINGER");
+        errExitWSA("setsockopt SO_LINGER");
     closeLink(l);
 }
 
@@ -104,7 +103,7 @@ static void sendBytes(Link *l, const char *data, size_t length)
     for (; length > 0; data += n, length -= (size_t)n) {
         n = send(l->socket, data, length > 65536 ? 65536 : (int)length, 0);
         if (n == SOCKET_ERROR)
-            errExitCode((DWORD)WSAGetLastError(), "send");
+            errExitWSA("send");
     }
 }
 
@@ -129,7 +128,7 @@ static BOOL receiveLine(Link *l, char *line, size_t size)
                 return FALSE;
             if (error == WSAETIMEDOUT)
                 fatal("FAIL: the server sent nothing for %d s: it hangs",
-                      RECEIVE_TIMEOUT_MS / 1000);
+                      SK_REPLY_TIMEOUT_MS / 1000);
             errExitCode((DWORD)error, "recv");
         }
         l->used += n;
@@ -151,19 +150,30 @@ static void expectLine(Link *l, const char *expected, const char *when)
         fatal("FAIL: %s: the server sent \"%s\", not \"%s\"", when, line, expected);
 }
 
+/* Is the next line the reply that sockets.h says sent (a line and its
+ * '\n') gets? */
+static void expectReplyTo(Link *l, const char *sent, const char *when)
+{
+    char expected[SK_MAX_REPLY + 1];
+    size_t length;
+
+    replyTo(sent, strlen(sent) - 1, expected, &length);
+    expected[length - 1] = '\0'; /* (expectLine compares without the '\n') */
+    expectLine(l, expected, when);
+}
+
 /* One well-behaved session: greeting, a line, its reply, and a close --
  * with QUIT and BYE when quit is set. */
 static void normalSession(long i, BOOL quit)
 {
-    char text[64], expected[64];
+    char text[64];
     Link l;
 
     connectLink(&l);
     expectLine(&l, SK_GREETING, "before its greeting");
     snprintf(text, sizeof text, "churn %ld\n", i);
-    snprintf(expected, sizeof expected, "CHURN %ld", i);
     sendBytes(&l, text, strlen(text));
-    expectLine(&l, expected, "before its reply");
+    expectReplyTo(&l, text, "before its reply");
     if (quit) {
         sendBytes(&l, SK_QUIT "\n", strlen(SK_QUIT "\n"));
         expectLine(&l, SK_BYE, "before BYE");
@@ -182,8 +192,8 @@ static void churn(long cycles, DWORD serverPid)
     BOOL held = TRUE;
 
     siblingPath(L"sockets_client.exe", client);
-    swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --host %hs --port %hs",
-             client, host, port);
+    swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --host %hs --port %hs", client,
+             host, port);
     for (i = 0; i < 12; i++) /* warm up: the server's first sessions allocate for good */
         normalSession(i, i % 2 == 0);
     if (serverPid != 0)
@@ -192,13 +202,15 @@ static void churn(long cycles, DWORD serverPid)
     for (i = 0; i < cycles; i++) {
         progress("in churn cycle", i);
         switch (i % 12) {
-        case 6: case 7: /* a reset, maybe while the server answers */
+        case 6:
+        case 7: /* a reset, maybe while the server answers */
             connectLink(&l);
             expectLine(&l, SK_GREETING, "before its greeting");
             sendBytes(&l, "reset me\n", 9);
             resetLink(&l);
             break;
-        case 8: case 9: /* closed in the middle of a line */
+        case 8:
+        case 9: /* closed in the middle of a line */
             connectLink(&l);
             expectLine(&l, SK_GREETING, "before its greeting");
             sendBytes(&l, "half a li", 9);
@@ -212,8 +224,7 @@ static void churn(long cycles, DWORD serverPid)
             if (!runAndKill(command, "Greeting: "))
                 fatal("FAIL: sockets_client was not greeted");
             break;
-        default:
-            normalSession(i, i % 12 == 5);
+        default: normalSession(i, i % 12 == 5);
         }
         kinds[i % 12]++;
     }
@@ -233,13 +244,12 @@ static void churn(long cycles, DWORD serverPid)
 typedef struct {
     Link link;
     BOOL open;
-    long expected, replies; /* replies due for the lines sent, and received */
-    size_t lineLength;      /* bytes of the unfinished line so far */
-    BOOL lastWasCr;         /* its last byte is '\r' (which the server drops) */
-    BOOL closing;           /* a line the server closes after (QUIT, too long) */
-    const char *closeReply; /* ... and the reply it sends before it does */
+    long expected, replies;     /* replies due for the lines sent, and received */
+    char line[SK_MAX_LINE + 2]; /* the unfinished line, as the server keeps it */
+    size_t lineLength;
+    BOOL closing;        /* a line the server closes after (QUIT, too long) */
+    char closeReply[64]; /* ... and the reply it sends before it does */
     char lastReply[64];
-    BOOL quitSoFar;         /* the unfinished line is a prefix of "QUIT\r" */
 } Fuzz;
 
 static void fuzzConnect(Fuzz *f)
@@ -249,9 +259,7 @@ static void fuzzConnect(Fuzz *f)
     f->open = TRUE;
     f->expected = f->replies = 0;
     f->lineLength = 0;
-    f->lastWasCr = f->closing = FALSE;
-    f->quitSoFar = TRUE;
-    f->closeReply = NULL;
+    f->closing = FALSE;
 }
 
 /* Takes every reply already here; with untilClosed, all of them until the
@@ -264,7 +272,7 @@ static void fuzzDrain(Fuzz *f, BOOL untilClosed)
     for (;;) {
         if (!untilClosed && memchr(f->link.in, '\n', (size_t)f->link.used) == NULL) {
             if (ioctlsocket(f->link.socket, (long)FIONREAD, &waiting) == SOCKET_ERROR)
-                errExitCode((DWORD)WSAGetLastError(), "ioctlsocket FIONREAD");
+                errExitWSA("ioctlsocket FIONREAD");
             if (waiting == 0)
                 return;
         }
@@ -283,9 +291,9 @@ static void fuzzFinish(Fuzz *f, DWORD seed)
 {
     /* Our FIN: the server answers what it has, then closes (after BYE or a
      * line too long it reads, and drops, until it sees this). */
-    if (shutdown(f->link.socket, SD_SEND) == SOCKET_ERROR &&
-        WSAGetLastError() != WSAECONNRESET && WSAGetLastError() != WSAECONNABORTED)
-        errExitCode((DWORD)WSAGetLastError(), "shutdown");
+    if (shutdown(f->link.socket, SD_SEND) == SOCKET_ERROR && WSAGetLastError() != WSAECONNRESET &&
+        WSAGetLastError() != WSAECONNABORTED)
+        errExitWSA("shutdown");
     fuzzDrain(f, TRUE);
     if (f->replies != f->expected)
         fatal("FAIL (seed %lu): %ld replies for %ld lines", (unsigned long)seed, f->replies,
@@ -297,32 +305,28 @@ static void fuzzFinish(Fuzz *f, DWORD seed)
     f->open = FALSE;
 }
 
-/* Follows what the server will make of each byte sent (sockets.h): a '\n'
- * ends a line, which is due a reply; a line that grows past SK_MAX_LINE
- * (a last '\r' aside) or is QUIT makes the server reply, then close. */
+/* Follows what the server makes of each byte sent, by the rule of
+ * sockets.h (protocol.c): a '\n' ends a line, which is due a reply; so is
+ * an unfinished line that is too long already. After some replies (BYE,
+ * the line too long) the server closes. */
 static size_t fuzzAccount(Fuzz *f, const char *data, size_t length)
 {
-    size_t i;
+    char reply[SK_MAX_REPLY + 1];
+    size_t i, replyLength;
+    SkRule rule;
 
     for (i = 0; i < length && !f->closing; i++) {
-        if (data[i] == '\n') {
-            f->expected++;
-            if (f->quitSoFar && (f->lineLength == 4 || (f->lineLength == 5 && f->lastWasCr))) {
-                f->closing = TRUE;
-                f->closeReply = SK_BYE;
-            }
-            f->lineLength = 0;
-            f->lastWasCr = FALSE;
-            f->quitSoFar = TRUE;
-            continue;
+        if (data[i] != '\n') {
+            f->line[f->lineLength++] = data[i];
+            if (!tooLongAlready(f->line, f->lineLength))
+                continue;
         }
-        f->quitSoFar = f->quitSoFar && f->lineLength < 5 && data[i] == "QUIT\r"[f->lineLength];
-        f->lineLength++;
-        f->lastWasCr = data[i] == '\r';
-        if (f->lineLength - (f->lastWasCr ? 1 : 0) > SK_MAX_LINE) {
-            f->expected++;
+        rule = replyTo(f->line, f->lineLength, reply, &replyLength);
+        f->lineLength = 0;
+        f->expected++;
+        if (rule == SK_SAID_QUIT || rule == SK_TOO_LONG) {
             f->closing = TRUE;
-            f->closeReply = SK_ERROR_TOO_LONG;
+            snprintf(f->closeReply, sizeof f->closeReply, "%.*s", (int)replyLength - 1, reply);
         }
     }
     return i; /* what the server reads; the rest would be dropped */
@@ -330,8 +334,9 @@ static size_t fuzzAccount(Fuzz *f, const char *data, size_t length)
 
 static size_t fuzzInput(DWORD *r, char *data, BOOL *reset)
 {
-    static const char *const pieces[] = {"hello", "привет", "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80",
-                                         "\xd0", "QUIT", "\r", "\x1b[2J", "\0", "ёжик", "\t"};
+    static const char *const pieces[] = {"hello",        "привет", "\xff\xfe", "\xc0\xaf",
+                                         "\xed\xa0\x80", "\xd0",   "QUIT",     "\r",
+                                         "\x1b[2J",      "\0",     "ёжик",     "\t"};
     DWORD kind = randomBelow(r, 100), n, i;
     size_t length = 0;
 
@@ -398,7 +403,7 @@ static void fuzz(long inputs, DWORD seed)
             sendBytes(&f.link, data + at, piece);
         }
         if (length == 0 && send(f.link.socket, data, 0, 0) == SOCKET_ERROR)
-            errExitCode((DWORD)WSAGetLastError(), "send (empty)");
+            errExitWSA("send (empty)");
         if (f.closing) {
             fuzzFinish(&f, seed);
             replies += f.replies;
@@ -412,7 +417,8 @@ static void fuzz(long inputs, DWORD seed)
     }
     normalSession(inputs, FALSE);
     say("fuzz: %ld inputs on %ld connections, %ld replies, every line answered, then a "
-        "normal client was served\n", inputs, connections, replies);
+        "normal client was served\n",
+        inputs, connections, replies);
 }
 
 /* ---- flood and stall -------------------------------------------------- */
@@ -420,7 +426,7 @@ static void fuzz(long inputs, DWORD seed)
 static void flood(long count, DWORD serverPid, BOOL pause)
 {
     Link *links = HeapAlloc(GetProcessHeap(), 0, (size_t)count * sizeof *links);
-    char text[64], expected[64];
+    char text[64];
     Resources before, held;
     long i;
 
@@ -449,8 +455,8 @@ static void flood(long count, DWORD serverPid, BOOL pause)
         sendBytes(&links[i], text, strlen(text));
     }
     for (i = 0; i < count; i++) {
-        snprintf(expected, sizeof expected, "FLOOD %ld", i);
-        expectLine(&links[i], expected, "before its reply");
+        snprintf(text, sizeof text, "flood %ld\n", i);
+        expectReplyTo(&links[i], text, "before its reply");
         closeLink(&links[i]);
     }
     say("flood: %ld connections held at once, %ld replies checked\n", count, count);
@@ -470,25 +476,26 @@ static unsigned long fillUntilStalled(Link *l)
     for (i = 0; i < (int)sizeof lines; i++)
         lines[i] = (char)(i % 64 == 63 ? '\n' : 'a' + i % 26);
     if (ioctlsocket(l->socket, (long)FIONBIO, &nonBlocking) == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "ioctlsocket FIONBIO");
+        errExitWSA("ioctlsocket FIONBIO");
     for (;;) {
         progress("filling a connection the server does not read", -1);
         if (sent > STALL_MAX_SEND)
             fatal("FAIL: the server took %lu bytes and still reads: it keeps replies "
-                  "without bound", sent);
+                  "without bound",
+                  sent);
         n = send(l->socket, lines, (int)sizeof lines, 0);
         if (n > 0) {
             sent += (unsigned long)n;
             continue;
         }
         if (WSAGetLastError() != WSAEWOULDBLOCK)
-            errExitCode((DWORD)WSAGetLastError(), "send");
+            errExitWSA("send");
         poll.fd = l->socket;
         poll.events = POLLWRNORM;
         poll.revents = 0;
         n = WSAPoll(&poll, 1, STALL_QUIET_MS);
         if (n == SOCKET_ERROR)
-            errExitCode((DWORD)WSAGetLastError(), "WSAPoll");
+            errExitWSA("WSAPoll");
         if (n == 0)
             return sent; /* no room for STALL_QUIET_MS: the server reads no more */
     }
@@ -529,7 +536,7 @@ static void stall(DWORD serverPid)
         poll.revents = 0;
         n = WSAPoll(&poll, 1, 1000);
         if (n == SOCKET_ERROR)
-            errExitCode((DWORD)WSAGetLastError(), "WSAPoll");
+            errExitWSA("WSAPoll");
         if (n > 0 && send(stalled.socket, &byte, 1, 0) == SOCKET_ERROR &&
             WSAGetLastError() != WSAEWOULDBLOCK)
             break;
@@ -601,7 +608,7 @@ int main(int argc, char *argv[])
 
     freeaddrinfo(server);
     if (WSACleanup() == SOCKET_ERROR)
-        errExitCode((DWORD)WSAGetLastError(), "WSACleanup");
+        errExitWSA("WSACleanup");
     say("sockets_probe: %s: the server held\n", mode);
     return 0;
 }

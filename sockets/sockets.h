@@ -39,29 +39,34 @@
 #define SK_MAX_LINE 4096 /* bytes, without the '\n' */
 #define SK_ERROR_UTF8 "ERROR invalid UTF-8"
 #define SK_ERROR_TOO_LONG "ERROR line longer than 4096 bytes, closing"
-#define SK_SEND_TIMEOUT_MS 10000 /* a reply unsent this long ends the session */
+#define SK_SEND_TIMEOUT_MS 10000  /* a reply unsent this long ends the session */
+#define SK_REPLY_TIMEOUT_MS 10000 /* a client gives up on a server silent this long */
 
-/* Upper-cases length bytes of UTF-8 text into out (size bytes). Returns the
- * bytes written, or -1 when the text is not valid UTF-8 (or does not fit).
- * Windows upper-cases UTF-16, so: UTF-8 -> UTF-16 (rejecting invalid input
- * with MB_ERR_INVALID_CHARS), LCMapStringEx with LCMAP_UPPERCASE in the
- * invariant locale (Unicode rules, not the user's language), and back. */
-static inline int upperUtf8(const char *text, int length, char *out, int size)
-{
-    wchar_t wide[SK_MAX_LINE], upper[SK_MAX_LINE];
-    int n;
+/* Upper case keeps the UTF-16 length, and a UTF-8 byte can become at most 3. */
+#define SK_MAX_REPLY (3 * SK_MAX_LINE)
+#define SK_ADDRESS_TEXT (NI_MAXHOST + NI_MAXSERV + 4) /* "[host]:port" and its '\0' */
 
-    if (length == 0)
-        return 0;
-    n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, text, length, wide, SK_MAX_LINE);
-    if (n == 0)
-        return -1;
-    n = LCMapStringEx(LOCALE_NAME_INVARIANT, LCMAP_UPPERCASE, wide, n, upper, SK_MAX_LINE,
-                      NULL, NULL, 0);
-    if (n == 0)
-        return -1;
-    n = WideCharToMultiByte(CP_UTF8, 0, upper, n, out, size, NULL, NULL);
-    return n == 0 ? -1 : n;
-}
+/* The reply rule above, written once (protocol.c), for both servers and for
+ * the clients that check them. */
+typedef enum { SK_UPPER_CASED, SK_SAID_QUIT, SK_TOO_LONG, SK_NOT_UTF8 } SkRule;
+
+/* The server's reply to one line: length bytes without its '\n' (a '\r'
+ * before it is dropped here). Writes the reply and its '\n' to reply, which
+ * has room for SK_MAX_REPLY + 1 bytes, and sets *replyLength to their
+ * count. Returns the rule that applied: after SK_SAID_QUIT and SK_TOO_LONG
+ * the server closes the connection. */
+SkRule replyTo(const char *line, size_t length, char *reply, size_t *replyLength);
+
+/* A server's log line for it -- client 3: "hello" -> "HELLO" -- with the
+ * client's untrusted text made printable (args.h). */
+void logReply(long client, const char *line, size_t length, SkRule rule, const char *reply,
+              size_t replyLength);
+
+/* Bytes with no '\n' yet: is the line too long already? (A last '\r' may
+ * still be dropped, so it does not count.) */
+BOOL tooLongAlready(const char *unfinished, size_t length);
+
+/* "127.0.0.1:5050" or "[::1]:5050", into text (SK_ADDRESS_TEXT bytes). */
+void formatAddress(const struct sockaddr *address, int length, char *text);
 
 #endif
