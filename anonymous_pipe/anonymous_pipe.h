@@ -20,12 +20,13 @@
 
 #include <windows.h>
 
-#define AP_CLIENT_FILE L"anonymous_pipe_client.exe" /* next to the server's .exe */
-#define AP_DEFAULT_COUNT 10          /* messages per run, as in the listing */
+#define AP_DEFAULT_COUNT 10 /* messages per run, as in the listing */
 #define AP_MAX_COUNT 1000000
-#define AP_MAX_MESSAGE 4096          /* bytes of text in one message */
-#define AP_CLIENT_EXIT_WAIT_MS 10000 /* after the last message, the client must
-                                        exit within this long */
+#define AP_MAX_MESSAGE 4096 /* bytes of text in one message */
+/* The server looks for the client next to its own .exe. */
+#define AP_CLIENT_FILE L"anonymous_pipe_client.exe"
+/* After the last message, the client must exit within this long. */
+#define AP_CLIENT_EXIT_WAIT_MS 10000
 
 typedef enum {
     MESSAGE_OK,
@@ -83,8 +84,7 @@ static inline BOOL readFully(HANDLE pipe, void *buffer, DWORD size, DWORD *got)
 }
 
 /* Reads one message into text (size bytes, room for the '\0' we add). */
-static inline MessageResult readMessage(HANDLE pipe, char *text, DWORD size,
-                                        DWORD *length)
+static inline MessageResult readMessage(HANDLE pipe, char *text, DWORD size, DWORD *length)
 {
     unsigned char header[4];
     DWORD got;

@@ -1,45 +1,31 @@
 /* server.c -- anonymous_pipe_server: the report's listing 1, fixed.
  *
- * Creates two anonymous pipes, starts anonymous_pipe_client with its stdin and
- * stdout connected to them by handle inheritance, and writes back every
- * message the client sends until the client closes its end. Anonymous pipes
- * are how a parent talks to a child it starts: no names, only handles. The
- * client is in client.c; the message framing in anonymous_pipe.h.
+ * Starts anonymous_pipe_client with its stdin and stdout on two anonymous pipes (inherited
+ * handles, no names: how a parent talks to a child it starts) and echoes each message the
+ * client sends until it closes its end. Client: client.c; message framing: anonymous_pipe.h.
  *
  * Usage: anonymous_pipe_server [--count N] [--pause] [--new-console]
  *
  * What the listing got wrong, and what this program does instead:
- *  - The pipes were created inheritable and the client inherited all four
- *    ends, the server's too: a client that holds the write end of its own
- *    input never sees end of data. Here the server's ends are made
- *    non-inheritable, and the server closes the client's ends once the
- *    client has them, so each side sees end of data when the other exits.
- *  - The client was looked for in the current directory; we look next to
- *    this program's .exe, so the pair runs from anywhere.
- *  - getchar() pauses and a new console for the client were always on; now
- *    they are --pause and --new-console, so a script sees both sides.
- *  - Each ReadFile was taken to be one whole message; pipes are byte streams,
- *    so messages are framed and read whole (anonymous_pipe.h).
- *  - End of data and a broken pipe were not told apart from errors; now the
- *    session ends with a message that says which.
+ *  - The client inherited all four pipe ends, the server's too, so it never saw end of data; now
+ *    it inherits only its own two, and the server closes those once the client runs.
+ *  - The client was looked for in the current directory; now next to this program's .exe.
+ *  - Its getchar() pauses and the client's new console were always on; now --pause, --new-console.
+ *  - Each ReadFile was taken for one whole message; pipes are byte streams, so messages are framed.
+ *  - End of data and a broken pipe were taken for errors; now the session ends saying which.
  */
 #include "anonymous_pipe.h"
 #include "args.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <wchar.h>
 
 static const char usage[] =
     "Usage: anonymous_pipe_server [--count N] [--pause] [--new-console]\n"
-    "\n"
-    "Starts anonymous_pipe_client (from this program's folder) with its stdin\n"
-    "and stdout connected to two anonymous pipes. The client sends N messages;\n"
-    "the server prints each one and writes it back; the client prints the\n"
-    "replies on stderr.\n"
-    "\n"
+    "Runs anonymous_pipe_client (from this program's folder) and echoes its messages.\n"
     "  --count N      messages the client sends (default 10)\n"
-    "  --pause        wait for Enter before exiting (the client too, with\n"
-    "                 --new-console)\n"
+    "  --pause        wait for Enter at the end (with --new-console, the client too)\n"
     "  --new-console  give the client its own console window for its output\n"
     "  --help         show this text\n";
 
@@ -47,11 +33,10 @@ int main(int argc, char *argv[])
 {
     long count = AP_DEFAULT_COUNT, received = 0;
     BOOL pause = FALSE, newConsole = FALSE;
-    wchar_t clientPath[MAX_PATH], commandLine[MAX_PATH + 64], *slash;
-    char clientName[MAX_PATH * 3], message[AP_MAX_MESSAGE + 1];
-    SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
+    wchar_t path[MAX_PATH], commandLine[MAX_PATH + 64];
+    char pathUtf8[MAX_PATH * 3], message[AP_MAX_MESSAGE + 1];
     HANDLE toClientRead, toClientWrite, fromClientRead, fromClientWrite;
-    STARTUPINFOW startup;
+    STARTUPINFOW startup = {.cb = sizeof startup, .dwFlags = STARTF_USESTDHANDLES};
     PROCESS_INFORMATION client;
     MessageResult result = MESSAGE_END, sent = MESSAGE_OK;
     DWORD length, wait, exitCode;
@@ -70,60 +55,40 @@ int main(int argc, char *argv[])
         else
             usageErr("unknown argument \"%s\"", argv[i]);
     }
-
-    /* The client lives next to us: replace our file name with its name. */
-    length = GetModuleFileNameW(NULL, clientPath, MAX_PATH);
-    if (length == 0 || length == MAX_PATH)
+    if (!pathBesideProgram(AP_CLIENT_FILE, path, MAX_PATH))
         errExit("GetModuleFileNameW");
-    slash = wcsrchr(clientPath, L'\\');
-    slash = slash != NULL ? slash + 1 : clientPath;
-    if (wcslen(AP_CLIENT_FILE) >= (size_t)(MAX_PATH - (slash - clientPath)))
-        fatal("the path of this program's folder is too long");
-    wcscpy_s(slash, (size_t)(MAX_PATH - (slash - clientPath)), AP_CLIENT_FILE);
-    if (WideCharToMultiByte(CP_UTF8, 0, clientPath, -1, clientName,
-                            (int)sizeof clientName, NULL, NULL) == 0)
+    if (WideCharToMultiByte(CP_UTF8, 0, path, -1, pathUtf8, (int)sizeof pathUtf8, NULL, NULL) == 0)
         errExit("WideCharToMultiByte");
 
-    /* Both pipes are created inheritable, then the server's own ends are
-     * taken back out: the client must inherit only the ends it uses. */
-    if (!CreatePipe(&toClientRead, &toClientWrite, &inheritable, 0))
+    /* Only the client's two ends are inheritable: holding ours, it would never see end of data. */
+    if (!CreatePipe(&toClientRead, &toClientWrite, NULL, 0))
         errExit("CreatePipe (server to client)");
-    if (!CreatePipe(&fromClientRead, &fromClientWrite, &inheritable, 0))
+    if (!CreatePipe(&fromClientRead, &fromClientWrite, NULL, 0))
         errExit("CreatePipe (client to server)");
-    if (!SetHandleInformation(toClientWrite, HANDLE_FLAG_INHERIT, 0) ||
-        !SetHandleInformation(fromClientRead, HANDLE_FLAG_INHERIT, 0))
+    if (!SetHandleInformation(toClientRead, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT) ||
+        !SetHandleInformation(fromClientWrite, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT))
         errExit("SetHandleInformation");
-
-    ZeroMemory(&startup, sizeof startup);
-    startup.cb = sizeof startup;
-    startup.dwFlags = STARTF_USESTDHANDLES;
     startup.hStdInput = toClientRead;
     startup.hStdOutput = fromClientWrite;
     startup.hStdError = GetStdHandle(STD_ERROR_HANDLE); /* may be NULL: none */
     if (startup.hStdError == INVALID_HANDLE_VALUE)
         errExit("GetStdHandle");
-    swprintf(commandLine, sizeof commandLine / sizeof commandLine[0],
-             L"\"%ls\" --count %ld%ls", clientPath, count,
-             !newConsole ? L"" : pause ? L" --console --pause" : L" --console");
-    if (!CreateProcessW(clientPath, commandLine, NULL, NULL, TRUE,
-                        newConsole ? CREATE_NEW_CONSOLE : 0, NULL, NULL,
-                        &startup, &client))
-        errExit("CreateProcessW %s", clientName);
-    if (!CloseHandle(client.hThread) || !CloseHandle(toClientRead) ||
-        !CloseHandle(fromClientWrite))
+    swprintf(commandLine, ARRAYSIZE(commandLine), L"\"%ls\" --count %ld%ls%ls", path, count,
+             newConsole ? L" --console" : L"", newConsole && pause ? L" --pause" : L"");
+    if (!CreateProcessW(path, commandLine, NULL, NULL, TRUE, newConsole ? CREATE_NEW_CONSOLE : 0,
+                        NULL, NULL, &startup, &client))
+        errExit("CreateProcessW %s", pathUtf8);
+    if (!CloseHandle(client.hThread) || !CloseHandle(toClientRead) || !CloseHandle(fromClientWrite))
         errExit("CloseHandle");
 
-    /* Echo until the client closes its end (or something goes wrong). */
     while (sent == MESSAGE_OK &&
-           (result = readMessage(fromClientRead, message, sizeof message,
-                                 &length)) == MESSAGE_OK) {
-        received++;
+           (result = readMessage(fromClientRead, message, sizeof message, &length)) == MESSAGE_OK) {
         say("get from client: \"%s\"\n", message);
+        received++;
         sent = writeMessage(toClientWrite, message, length);
     }
     if (sent == MESSAGE_END)
-        warn("the client went away before reading reply %ld",
-                received);
+        warn("the client went away before reading reply %ld", received);
     else if (sent == MESSAGE_FAILED)
         errMsg("WriteFile (reply %ld)", received);
     else if (result == MESSAGE_CUT)
@@ -135,27 +100,25 @@ int main(int argc, char *argv[])
     if (!CloseHandle(toClientWrite) || !CloseHandle(fromClientRead))
         errExit("CloseHandle");
 
-    /* The client's pipe is closed; it should exit now. Never wait forever. */
+    /* Its pipes closed, the client should exit now. Never wait for ever. */
     wait = WaitForSingleObject(client.hProcess, AP_CLIENT_EXIT_WAIT_MS);
     if (wait == WAIT_TIMEOUT) {
-        warn("the client did not exit within %d ms; ending it",
-                AP_CLIENT_EXIT_WAIT_MS);
+        warn("the client did not exit within %d ms; ending it", AP_CLIENT_EXIT_WAIT_MS);
         if (!TerminateProcess(client.hProcess, 1))
-            errMsg("TerminateProcess");
-        wait = WaitForSingleObject(client.hProcess, AP_CLIENT_EXIT_WAIT_MS);
+            errExit("TerminateProcess");
+        wait = WaitForSingleObject(client.hProcess, INFINITE); /* it is ending: not long */
     }
     if (wait != WAIT_OBJECT_0)
-        errExit("WaitForSingleObject (client process)");
+        errExit("WaitForSingleObject");
     if (!GetExitCodeProcess(client.hProcess, &exitCode))
         errExit("GetExitCodeProcess");
     if (!CloseHandle(client.hProcess))
         errExit("CloseHandle");
-
-    say("server: %ld of %ld messages echoed, client exited with code %lu\n",
-           received, count, (unsigned long)exitCode);
+    say("server: %ld of %ld messages echoed, client exited with code %lu\n", received, count,
+        (unsigned long)exitCode);
     if (pause) {
         say("Press Enter to exit.\n");
         (void)getchar();
     }
-    return sent == MESSAGE_OK && result == MESSAGE_END && received == count && exitCode == 0 ? 0 : 1;
+    return result == MESSAGE_END && received == count && exitCode == 0 ? 0 : 1;
 }

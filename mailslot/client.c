@@ -1,30 +1,17 @@
-/* client.c -- mailslot_client: the report's listing 6, fixed (the report
- * captions it as the server; it is the writer, which makes it the client).
+/* client.c -- mailslot_client: the report's listing 6, fixed (captioned there as the server).
  *
- * Opens a mailslot by name and writes each message to it: one WriteFile is
- * one message. Any number of writers may have the same slot open at once.
- * The reader, which creates the slot, is in server.c; the slot's name and
- * the message size limit are in mailslot.h.
+ * The writer, so the slot's client: opens a mailslot by name and writes each message to it. One
+ * WriteFile is one message, and any number of writers may have the slot open at once. The
+ * reader, which creates the slot, is in server.c; its name and message limit in mailslot.h.
  *
- * Usage: mailslot_client [--host HOST | --domain] [--slot NAME] [--pause-ms MS]
- *                        [MESSAGE...]
+ * Usage: mailslot_client [--host HOST | --domain] [--slot NAME] [MESSAGE...]
  *
  * What the listing got wrong, and what this program does instead:
- *  - It wrote messages of any length; a message over the slot's maximum
- *    fails on Windows and, under Wine, is delivered anyway. Now every message
- *    is checked against MS_MAX_MESSAGE (and against being empty, see
- *    mailslot.h) before the slot is even opened, so a bad command line sends
- *    nothing at all.
- *  - It did not look at how many bytes WriteFile wrote; now a short write is
- *    an error.
- *  - Its messages and its long Sleep before the third were fixed; now the
- *    messages are the command line (the listing's three when there are none)
- *    and the pause is --pause-ms.
- *
- * The slot is opened with FILE_SHARE_READ | FILE_SHARE_WRITE, so that writers
- * share it with other writers: with FILE_SHARE_READ alone (Microsoft's sample)
- * a second writer that opens the slot while the first has it open fails
- * under Wine with ERROR_SHARING_VIOLATION.
+ *  - It wrote messages of any length (past the slot's maximum they fail on Windows, arrive under
+ *    Wine); now each must be 1 to MS_MAX_MESSAGE bytes (mailslot.h) before any is sent.
+ *  - It did not look at how many bytes WriteFile wrote; now a short write is an error.
+ *  - Its messages were fixed; now they are the command line (the listing's three, with its
+ *    pause before the third, when there are none).
  */
 #include "mailslot.h"
 #include "args.h"
@@ -33,20 +20,15 @@
 #include <string.h>
 
 static const char usage[] =
-    "Usage: mailslot_client [--host HOST | --domain] [--slot NAME] [--pause-ms MS]\n"
-    "                       [MESSAGE...]\n"
-    "\n"
-    "Writes each MESSAGE to the mailslot \\\\HOST\\mailslot\\NAME, read by\n"
-    "mailslot_server. With no MESSAGE it sends three, as the report's listing did.\n"
-    "\n"
-    "  --host HOST    the machine the slot is on (default: this one, \".\")\n"
-    "  --domain       every machine of the domain with such a slot (\\\\*\\...)\n"
-    "  --slot NAME    the slot's name (default " MS_DEFAULT_SLOT ")\n"
-    "  --pause-ms MS  pause between the second and the third message\n"
-    "                 (default " MS_TEXT(MS_DEFAULT_PAUSE_MS) "; 0 for none)\n"
-    "  --help         show this text\n"
-    "A message is 1 to " MS_TEXT(MS_MAX_MESSAGE) " bytes of UTF-8. \"--\" ends the options,\n"
-    "so a message may start with \"--\".\n";
+    "Usage: mailslot_client [--host HOST | --domain] [--slot NAME] [MESSAGE...]\n"
+    "Writes each MESSAGE to the mailslot \\\\HOST\\mailslot\\NAME, read by mailslot_server;\n"
+    "with none, the listing's three, pausing before the third as it did.\n"
+    "  --host HOST  the machine the slot is on (default: this one, \".\")\n"
+    "  --domain     every machine of the domain with such a slot (\\\\*\\...)\n"
+    "  --slot NAME  the slot's name (default " MS_DEFAULT_SLOT ")\n"
+    "  --help       show this text\n"
+    "\"--\" ends the options, so a message may start with \"--\".\n"
+    "A message is 1 to " MS_TEXT(MS_MAX_MESSAGE) " bytes of UTF-8.\n";
 
 int main(int argc, char *argv[])
 {
@@ -54,7 +36,6 @@ int main(int argc, char *argv[])
                                            MS_DEFAULT_MESSAGE_3};
     const char *host = ".", *name = MS_DEFAULT_SLOT;
     const char *const *messages = defaults;
-    long pauseMs = MS_DEFAULT_PAUSE_MS;
     int count = 3, i;
     BOOL domain = FALSE;
     char path[MS_MAX_PATH];
@@ -63,25 +44,20 @@ int main(int argc, char *argv[])
     DWORD length, written;
 
     initProgram(&argc, &argv, usage);
-    for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            i++;
-            break;
-        } else if (strcmp(argv[i], "--help") == 0) {
+    for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--help") == 0)
             showHelp();
-        } else if (strcmp(argv[i], "--host") == 0) {
+        else if (strcmp(argv[i], "--host") == 0)
             host = optionValue(argc, argv, &i);
-        } else if (strcmp(argv[i], "--domain") == 0) {
+        else if (strcmp(argv[i], "--domain") == 0)
             domain = TRUE;
-        } else if (strcmp(argv[i], "--slot") == 0) {
+        else if (strcmp(argv[i], "--slot") == 0)
             name = optionValue(argc, argv, &i);
-        } else if (strcmp(argv[i], "--pause-ms") == 0) {
-            pauseMs = getNumber(optionValue(argc, argv, &i), 0, MS_MAX_PAUSE_MS,
-                                "--pause-ms");
-        } else {
+        else
             usageErr("unknown option \"%s\"", argv[i]);
-        }
     }
+    if (i < argc && strcmp(argv[i], "--") == 0)
+        i++; /* "--" ends the options */
     if (domain && strcmp(host, ".") != 0)
         usageErr("--host and --domain name different destinations: give one");
     if (domain)
@@ -94,28 +70,26 @@ int main(int argc, char *argv[])
         messages = (const char *const *)(argv + i);
         count = argc - i;
     }
-    /* Every message is checked before the first is sent. */
-    for (i = 0; i < count; i++)
+    for (i = 0; i < count; i++) /* every message is checked before the first is sent */
         if (messages[i][0] == '\0' || strlen(messages[i]) > MS_MAX_MESSAGE)
-            usageErr("message %d is %lu bytes, not 1 to %d (MS_MAX_MESSAGE): "
-                     "nothing was sent",
+            usageErr("message %d is %lu bytes, not 1 to %d (MS_MAX_MESSAGE): nothing was sent",
                      i + 1, (unsigned long)strlen(messages[i]), MS_MAX_MESSAGE);
     if (!slotPath(host, name, path, widePath))
         errExit("MultiByteToWideChar %s", path);
 
-    /* OPEN_EXISTING: a writer cannot create a slot; only its reader can.
-     * For a remote or domain slot this succeeds whether anyone reads it. */
-    slot = CreateFileW(widePath, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                       NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+    /* OPEN_EXISTING: only the reader creates a slot (a remote or domain one opens whether or
+     * not anyone reads it). FILE_SHARE_WRITE too: with FILE_SHARE_READ alone (Microsoft's
+     * sample), a second writer fails under Wine with ERROR_SHARING_VIOLATION. */
+    slot = CreateFileW(widePath, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                       OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
     if (slot == INVALID_HANDLE_VALUE && GetLastError() == ERROR_FILE_NOT_FOUND)
-        errExit("CreateFileW %s (no such mailslot: is mailslot_server reading it?)",
-                path);
+        errExit("CreateFileW %s (no such mailslot: is mailslot_server reading it?)", path);
     if (slot == INVALID_HANDLE_VALUE)
         errExit("CreateFileW %s", path);
 
     for (i = 0; i < count; i++) {
-        if (i == 2 && pauseMs > 0)
-            Sleep((DWORD)pauseMs); /* the listing's pause: the reader sees a gap */
+        if (messages == defaults && i == 2)
+            Sleep(MS_PAUSE_MS); /* the listing's pause: the reader sees a gap */
         length = (DWORD)strlen(messages[i]);
         if (!WriteFile(slot, messages[i], length, &written, NULL))
             errExit("WriteFile %s (message %d)", path, i + 1);
@@ -124,7 +98,6 @@ int main(int argc, char *argv[])
                   (unsigned long)written, (unsigned long)length, i + 1);
         say("sent: %s\n", messages[i]);
     }
-
     if (!CloseHandle(slot))
         errExit("CloseHandle");
     say("mailslot_client: %d message%s sent\n", count, count == 1 ? "" : "s");

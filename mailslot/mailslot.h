@@ -46,8 +46,7 @@
 #define MS_DEFAULT_MESSAGE_1 "Message one for mailslot."
 #define MS_DEFAULT_MESSAGE_2 "Message two for mailslot."
 #define MS_DEFAULT_MESSAGE_3 "Message three for mailslot."
-#define MS_DEFAULT_PAUSE_MS 500
-#define MS_MAX_PAUSE_MS 60000
+#define MS_PAUSE_MS 500
 
 #define MS_STRINGIFY(x) #x
 #define MS_TEXT(x) MS_STRINGIFY(x) /* MS_TEXT(MS_MAX_MESSAGE) is "424" */
@@ -57,12 +56,11 @@
  * domain. The caller has checked that both are at most MS_MAX_NAME bytes, so
  * the path always fits. FALSE: MultiByteToWideChar failed (GetLastError). */
 #define MS_MAX_PATH (2 * MS_MAX_NAME + 16)
-static inline BOOL slotPath(const char *host, const char *name,
-                            char path[MS_MAX_PATH], wchar_t widePath[MS_MAX_PATH])
+static inline BOOL slotPath(const char *host, const char *name, char path[MS_MAX_PATH],
+                            wchar_t widePath[MS_MAX_PATH])
 {
     snprintf(path, MS_MAX_PATH, "\\\\%s\\mailslot\\%s", host, name);
-    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, widePath,
-                               MS_MAX_PATH) != 0;
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, widePath, MS_MAX_PATH) != 0;
 }
 
 #endif

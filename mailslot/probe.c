@@ -6,10 +6,12 @@
  * Usage: mailslot_probe MODE [--slot NAME] [OPTION...]
  *   churn --cycles N [--server-pid PID]
  *       N open/write/close cycles; in each 12: eight write one message, three
- *       open the slot and close it at once, and one is a mailslot_client
- *       killed in its pause after its second message -- so N cycles deliver
- *       N / 12 * 10 messages. Then (with the server's PID) the server's
- *       handles and memory back within a slack.
+ *       open the slot and close it at once, and one is a writer process (this
+ *       program, mode hold) killed while it holds the slot, after its two
+ *       messages -- so N cycles deliver N / 12 * 10 messages. Then (with the
+ *       server's PID) the server's handles and memory back within a slack.
+ *   hold
+ *       Writes two messages, says so, and waits, the slot open, to be killed.
  *   fuzz --inputs N [--seed S]
  *       N random messages: empty, binary, NULs, newlines, escape sequences,
  *       invalid UTF-8, and over the slot's limit (which Windows refuses and
@@ -29,11 +31,11 @@
 #define SETTLE_MS 10000
 #define WATCHDOG_MS 40000 /* a step this long is stuck */
 
-static const char usage[] =
-    "Usage: mailslot_probe churn|fuzz [--slot NAME] [OPTION...]\n"
-    "  churn --cycles N [--server-pid PID]\n"
-    "  fuzz --inputs N [--seed S]\n"
-    "Test-only: see the top of mailslot/probe.c.\n";
+static const char usage[] = "Usage: mailslot_probe churn|hold|fuzz [--slot NAME] [OPTION...]\n"
+                            "  churn --cycles N [--server-pid PID]\n"
+                            "  hold\n"
+                            "  fuzz --inputs N [--seed S]\n"
+                            "Test-only: see the top of mailslot/probe.c.\n";
 
 static char path[MS_MAX_PATH];
 static wchar_t widePath[MS_MAX_PATH];
@@ -69,26 +71,34 @@ static BOOL writeMessage(HANDLE slot, const char *message, DWORD length)
     errExit("WriteFile %s (%lu bytes)", path, (unsigned long)length);
 }
 
+/* A writer that dies with the slot open: churn kills it (or, if nobody does, the watchdog). */
+static void hold(void)
+{
+    HANDLE slot = openSlot();
+
+    if (!writeMessage(slot, "held a", 6) || !writeMessage(slot, "held b", 6))
+        fatal("FAIL: the slot refused a message");
+    say("hold: 2 messages sent, holding the slot\n");
+    Sleep(INFINITE);
+}
+
 static void churn(long cycles, DWORD serverPid, const wchar_t *name)
 {
-    wchar_t client[MAX_PATH], command[2 * MAX_PATH];
+    wchar_t self[MAX_PATH], command[2 * MAX_PATH];
     char message[64];
     long i, messages = 0, openedOnly = 0, killed = 0;
     Resources before;
     HANDLE slot;
 
-    siblingPath(L"mailslot_client.exe", client);
+    siblingPath(L"mailslot_probe.exe", self);
     if (serverPid != 0)
         readResources(serverPid, &before);
     for (i = 0; i < cycles; i++) {
         progress("in churn cycle", i);
-        if (i % 12 == 11) { /* killed in its pause, after two of its three */
-            swprintf(command, sizeof command / sizeof command[0],
-                     L"\"%ls\" --slot \"%ls\" --pause-ms 60000 \"killed %ld a\" \"killed %ld b\" "
-                     L"\"killed %ld c\"", client, name, i, i, i);
-            snprintf(message, sizeof message, "sent: killed %ld b", i);
-            if (!runAndKill(command, message))
-                fatal("FAIL: mailslot_client did not send its second message");
+        if (i % 12 == 11) { /* killed while it holds the slot, after its two messages */
+            swprintf(command, ARRAYSIZE(command), L"\"%ls\" hold --slot \"%ls\"", self, name);
+            if (!runAndKill(command, "hold: 2 messages sent"))
+                fatal("FAIL: the holding writer did not send its two messages");
             messages += 2;
             killed++;
             continue;
@@ -105,15 +115,17 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
         closeSlot(slot);
     }
     say("churn: %ld cycles, %ld abrupt (%ld writers opened and closed at once, %ld killed): "
-        "%ld messages sent\n", cycles, openedOnly + killed, openedOnly, killed, messages);
+        "%ld messages sent\n",
+        cycles, openedOnly + killed, openedOnly, killed, messages);
     if (serverPid != 0 && !resourcesSettle(serverPid, &before, HANDLE_SLACK, BYTE_SLACK, SETTLE_MS))
         fatal("FAIL: the server kept what its writers cost");
 }
 
 static void fuzz(long inputs, DWORD seed)
 {
-    static const char *const pieces[] = {"привет", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\n",
-                                         "\x1b[2J", "\r", "Message #1: forged", "\t", "ёжик"};
+    static const char *const pieces[] = {"привет", "\xff",    "\xc0\xaf", "\xed\xa0\x80",
+                                         "\n",     "\x1b[2J", "\r",       "Message #1: forged",
+                                         "\t",     "ёжик"};
     char message[2 * MS_MAX_MESSAGE + 100];
     DWORD r = seed, kind, length, i;
     HANDLE slot = NULL;
@@ -185,6 +197,8 @@ int main(int argc, char *argv[])
 
     if (strcmp(mode, "churn") == 0 && options.cycles > 0)
         churn(options.cycles, options.serverPid, wideName);
+    else if (strcmp(mode, "hold") == 0)
+        hold();
     else if (strcmp(mode, "fuzz") == 0 && options.inputs > 0)
         fuzz(options.inputs, options.seed);
     else

@@ -1,34 +1,22 @@
-/* server.c -- mailslot_server: the report's listing 7, fixed (the report
- * captions it as the client; it is the reader, which makes it the server).
+/* server.c -- mailslot_server: the report's listing 7, fixed (captioned there as the client).
  *
- * Creates the mailslot \\.\mailslot\NAME and prints each message written to
- * it as it arrives, with how many more are waiting behind it. A mailslot has
- * exactly one reader, the process that created it; a second CreateMailslotW
- * on the same name fails. The writer is in client.c; the slot's name, limits
- * and timeout are in mailslot.h.
+ * The reader, so the slot's server: creates \\.\mailslot\NAME and prints each message written
+ * to it as it arrives, with how many more wait behind it. A slot has one reader, its creator: a
+ * second CreateMailslotW on the name fails. Writer: client.c; name, limits, timeout: mailslot.h.
  *
  * Usage: mailslot_server [--slot NAME] [--count N]
  *
  * What the listing got wrong, and what this program does instead:
- *  - It polled with Sleep(3000) between looks at the slot, so a message
- *    waited up to 3 s. Here ReadFile itself waits for the next message, up to
- *    the slot's read timeout (MS_READ_TIMEOUT_MS), and returns as soon as one
- *    arrives; the timeout only lets an idle reader notice Ctrl-C.
- *  - It read the slot, a handle not opened for overlapped I/O, through an
- *    OVERLAPPED with an event it never closed. A plain blocking ReadFile is
- *    what such a handle wants; there is no event to leak.
- *  - It read into a fixed-size buffer, whatever the message's size. Here the
- *    buffer is sized from GetMailslotInfo: the next message's size when one
- *    is waiting, else the largest message the slot accepts.
- *  - Nothing handled a message over the slot's maximum size. The slot's
- *    maximum is now MS_MAX_MESSAGE, the limit the writer checks every message
- *    against before it sends any (Wine does not enforce the slot's own).
- *  - It ran forever and could only be killed; now --count N ends it after N
- *    messages, and Ctrl-C ends it cleanly (the handle is closed either way).
- *  - It printed each message as it came. Anyone may write to a slot, so a
- *    message is untrusted: control characters are shown as \xNN
- *    (printable, args.h), and a newline in a message cannot forge a line of
- *    the log.
+ *  - It polled with Sleep(3000), so a message waited up to 3 s; now ReadFile waits for it (up
+ *    to MS_READ_TIMEOUT_MS, which only lets an idle reader notice Ctrl-C).
+ *  - It read a handle not opened for overlapped I/O through an OVERLAPPED with an event it
+ *    never closed; now it uses a plain blocking ReadFile, with no event to leak.
+ *  - It read into a fixed-size buffer; now the buffer is sized from GetMailslotInfo.
+ *  - Nothing handled a message over the slot's maximum; that is now MS_MAX_MESSAGE, which the
+ *    writer checks every message against before it sends any (Wine does not enforce it).
+ *  - It ran until killed; now --count N ends it, and Ctrl-C ends it cleanly.
+ *  - It printed messages raw; anyone may write to a slot, so control characters now show as
+ *    \xNN (printable, args.h) and a newline in a message cannot forge a line of the log.
  */
 #include "mailslot.h"
 #include "args.h"
@@ -38,10 +26,8 @@
 
 static const char usage[] =
     "Usage: mailslot_server [--slot NAME] [--count N]\n"
-    "\n"
-    "Creates the mailslot \\\\.\\mailslot\\NAME and prints each message written\n"
-    "to it (by mailslot_client) as it arrives.\n"
-    "\n"
+    "Creates the mailslot \\\\.\\mailslot\\NAME and prints each message written to it\n"
+    "(by mailslot_client) as it arrives.\n"
     "  --slot NAME  the slot's name (default " MS_DEFAULT_SLOT ")\n"
     "  --count N    exit after N messages (default: run until Ctrl-C; Ctrl-C\n"
     "               before the Nth message ends it with exit status 1)\n"
@@ -49,8 +35,7 @@ static const char usage[] =
 
 static volatile LONG stopRequested; /* set by the console control handler */
 
-/* Runs on a thread of its own when Ctrl-C or Ctrl-Break arrives: it only
- * raises the flag, and the read loop stops at its next timeout. */
+/* Runs on a thread of its own: it only raises the flag; the read loop stops at its timeout. */
 static BOOL WINAPI onControl(DWORD event)
 {
     if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT)
@@ -89,8 +74,9 @@ int main(int argc, char *argv[])
         errExit("SetConsoleCtrlHandler");
     slot = CreateMailslotW(widePath, MS_MAX_MESSAGE, MS_READ_TIMEOUT_MS, NULL);
     if (slot == INVALID_HANDLE_VALUE && GetLastError() == ERROR_ALREADY_EXISTS)
-        errExit("CreateMailslotW %s (another process is reading this slot, "
-                "and a mailslot has only one reader)", path);
+        errExit("CreateMailslotW %s (another process is reading this slot, and a mailslot has "
+                "only one reader)",
+                path);
     if (slot == INVALID_HANDLE_VALUE)
         errExit("CreateMailslotW %s", path);
     say("mailslot_server: reading %s\n", path);
@@ -98,15 +84,12 @@ int main(int argc, char *argv[])
     if (!GetMailslotInfo(slot, &maxSize, &nextSize, &waiting, NULL))
         errExit("GetMailslotInfo");
     while ((count == 0 || received < count) && stopRequested == 0) {
-        /* With a message waiting, read exactly its size; with none, wait in
-         * ReadFile with room for the largest message the slot accepts. An
-         * empty message gets that room too: Wine answers a read of 0 bytes
-         * with success and leaves the message there, for ever. */
+        /* A message waiting: read exactly its size. None, or an empty one (Wine answers a read of
+         * 0 bytes and leaves it there for ever): wait with room for the largest the slot takes. */
         size = nextSize != MAILSLOT_NO_MESSAGE && nextSize > 0 ? nextSize : maxSize;
         if (size + 1 > capacity) {
-            char *bigger = message == NULL
-                ? HeapAlloc(GetProcessHeap(), 0, size + 1)
-                : HeapReAlloc(GetProcessHeap(), 0, message, size + 1);
+            char *bigger = message == NULL ? HeapAlloc(GetProcessHeap(), 0, size + 1)
+                                           : HeapReAlloc(GetProcessHeap(), 0, message, size + 1);
             if (bigger == NULL)
                 fatal("no memory for a message of %lu bytes", (unsigned long)size);
             message = bigger;
@@ -115,15 +98,12 @@ int main(int argc, char *argv[])
         if (!ReadFile(slot, message, size, &got, NULL)) {
             if (GetLastError() == ERROR_SEM_TIMEOUT)
                 continue; /* the read timeout: nothing came; check for Ctrl-C */
-            /* A slot has no other end to break: this is how Wine reports
-             * an empty message (and takes it off the slot). */
             if (GetLastError() != ERROR_BROKEN_PIPE)
                 errExit("ReadFile %s", path);
-            got = 0;
+            got = 0; /* no end to break: Wine's way to report (and remove) an empty message */
         }
         received++;
-        /* Wine reports a count of 1 whenever any message waits, however many
-         * do; Windows gives the real number. The next size is right on both. */
+        /* Wine says 1 waiting whenever any do; Windows, how many. nextSize is right on both. */
         if (!GetMailslotInfo(slot, NULL, &nextSize, &waiting, NULL))
             errExit("GetMailslotInfo");
         say("Message #%ld: %s (%lu more waiting)\n", received,
@@ -131,12 +111,10 @@ int main(int argc, char *argv[])
     }
     if (stopRequested != 0)
         say("mailslot_server: Ctrl-C, stopping\n");
-
     if (!CloseHandle(slot))
         errExit("CloseHandle");
     if (message != NULL && !HeapFree(GetProcessHeap(), 0, message))
         errExit("HeapFree");
-    say("mailslot_server: %ld message%s received\n", received,
-           received == 1 ? "" : "s");
+    say("mailslot_server: %ld message%s received\n", received, received == 1 ? "" : "s");
     return count == 0 || received == count ? 0 : 1;
 }

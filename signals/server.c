@@ -36,8 +36,8 @@ static const char usage[] =
     "  --count N  exit after handling N Ctrl-C events (default: never)\n"
     "  --help     show this text\n";
 
-static HANDLE ctrlC;           /* a semaphore: one count per Ctrl-C */
-static HANDLE screen;          /* stdout, when it is a console; else NULL */
+static HANDLE ctrlC;  /* a semaphore: one count per Ctrl-C */
+static HANDLE screen; /* stdout, when it is a console; else NULL */
 static WORD normalColours;
 
 static void paint(WORD colours)

@@ -22,18 +22,12 @@
 static inline const char *eventName(DWORD event)
 {
     switch (event) {
-    case CTRL_C_EVENT:
-        return "Ctrl-C";
-    case CTRL_BREAK_EVENT:
-        return "Ctrl-Break";
-    case CTRL_CLOSE_EVENT:
-        return "close";
-    case CTRL_LOGOFF_EVENT:
-        return "logoff";
-    case CTRL_SHUTDOWN_EVENT:
-        return "shutdown";
-    default:
-        return "unknown event";
+    case CTRL_C_EVENT: return "Ctrl-C";
+    case CTRL_BREAK_EVENT: return "Ctrl-Break";
+    case CTRL_CLOSE_EVENT: return "close";
+    case CTRL_LOGOFF_EVENT: return "logoff";
+    case CTRL_SHUTDOWN_EVENT: return "shutdown";
+    default: return "unknown event";
     }
 }
 
