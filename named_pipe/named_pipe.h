@@ -30,16 +30,18 @@
 #ifndef NAMED_PIPE_H
 #define NAMED_PIPE_H
 
-#include "args.h" /* say() */
+#include <windows.h>
+#include <stdio.h>
+#include <string.h>
 
 #define NP_DEFAULT_PIPE "winipc_named_pipe"
-#define NP_MAX_MESSAGE 65536    /* bytes; a longer message ends the session */
-#define NP_BUFFER_BYTES 4096    /* each instance's buffers, and the first read */
-#define NP_BUSY_WAIT_MS 20000   /* a client waits this long for a free instance */
-#define NP_STOP_WAIT_MS 5000    /* on Ctrl-C, sessions get this long to end */
+#define NP_MAX_MESSAGE 65536  /* bytes; a longer message ends the session */
+#define NP_BUFFER_BYTES 4096  /* each instance's buffers, and each read (readMessage) */
+#define NP_BUSY_WAIT_MS 20000 /* a client waits this long for a free instance */
+#define NP_STOP_WAIT_MS 5000  /* on Ctrl-C, sessions get this long to end */
 #define NP_EXIT_MESSAGE "exit"
-#define NP_MAX_NAME 200         /* characters in NAME and HOST */
-#define NP_LISTENING 4          /* instances waiting for clients (as libuv) */
+#define NP_MAX_NAME 200 /* bytes of UTF-8 in NAME and in HOST */
+#define NP_LISTENING 4  /* instances waiting for clients (as libuv) */
 #define NP_CLIENT_ACCESS (GENERIC_READ | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
 
 /* The --remote DACL, in SDDL. "D:P" is a protected DACL (nothing inherited);
@@ -55,22 +57,55 @@
  * Anonymous (null session) users match no entry and are refused. */
 #define NP_REMOTE_SDDL L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)(A;;0x12019b;;;AU)"
 
-/* Prints a message on one line, control characters and bytes that are not
- * UTF-8 made visible (printable, args.h: a message is untrusted input); a
- * long one as its first 60 bytes and its length, so a log stays readable. */
-static inline void showMessage(const char *prefix, const char *text, DWORD length)
+/* How a call on a pipe says that the other end has closed it (or never will read again). */
+static inline BOOL peerIsGone(DWORD error)
 {
-    char shown[4 * 80 + 8];
-    DWORD cut = 60;
+    return error == ERROR_BROKEN_PIPE || error == ERROR_NO_DATA ||
+           error == ERROR_PIPE_NOT_CONNECTED;
+}
 
-    if (length <= 80) {
-        say("%s%s\n", prefix, printable(text, length, shown, sizeof shown));
-        return;
-    }
-    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
-        cut--; /* a continuation byte: back up to the character's start */
-    say("%s%s... (%lu bytes)\n", prefix, printable(text, cut, shown, sizeof shown),
-        (unsigned long)length);
+/* Reads one message whole into message (NP_MAX_MESSAGE bytes). A ReadFile returns at most one
+ * message: ERROR_MORE_DATA says the buffer held only its beginning, and the next read returns
+ * more (here each read takes NP_BUFFER_BYTES at most). Each read is started, then waited for:
+ * the server's instances are overlapped, and event is one of its own; on a handle that is not
+ * (event NULL) ReadFile itself waits. FALSE if a read fails -- with ERROR_MORE_DATA still, for a
+ * message over NP_MAX_MESSAGE. */
+static inline BOOL readMessage(HANDLE pipe, HANDLE event, char *message, DWORD *length)
+{
+    OVERLAPPED io;
+    DWORD part, got;
+    BOOL ok;
+
+    *length = 0;
+    do {
+        part = NP_MAX_MESSAGE - *length < NP_BUFFER_BYTES ? NP_MAX_MESSAGE - *length
+                                                          : NP_BUFFER_BYTES;
+        ZeroMemory(&io, sizeof io);
+        io.hEvent = event;
+        if (!ReadFile(pipe, message + *length, part, NULL, &io) &&
+            GetLastError() != ERROR_IO_PENDING && GetLastError() != ERROR_MORE_DATA)
+            return FALSE;
+        ok = GetOverlappedResult(pipe, &io, &got, TRUE);
+        *length += got;
+    } while (!ok && GetLastError() == ERROR_MORE_DATA && *length < NP_MAX_MESSAGE);
+    return ok;
+}
+
+/* A pipe's name, \\HOST\pipe\NAME (HOST "." is this machine): in UTF-8 for messages, in
+ * UTF-16 for the ...W calls. */
+typedef struct {
+    char text[2 * NP_MAX_NAME + 16];
+    wchar_t wide[2 * NP_MAX_NAME + 16];
+} PipePath;
+
+/* FALSE if HOST or NAME is empty, over NP_MAX_NAME bytes, or holds a '\'. */
+static inline BOOL makePipePath(PipePath *path, const char *host, const char *name)
+{
+    if (host[0] == '\0' || strlen(host) > NP_MAX_NAME || strchr(host, '\\') != NULL ||
+        name[0] == '\0' || strlen(name) > NP_MAX_NAME || strchr(name, '\\') != NULL)
+        return FALSE;
+    snprintf(path->text, sizeof path->text, "\\\\%s\\pipe\\%s", host, name);
+    return MultiByteToWideChar(CP_UTF8, 0, path->text, -1, path->wide, 2 * NP_MAX_NAME + 16) != 0;
 }
 
 #endif

@@ -24,6 +24,10 @@
  *       N random messages -- empty, binary, NULs, invalid UTF-8, up to past
  *       NP_MAX_MESSAGE, and "exit" -- each echo checked byte for byte, and
  *       each over-long one answered by the end of the session.
+ *   big --bytes N
+ *       One message of N bytes ("0123456789..."), more than the pipe's
+ *       buffer, so the server reads it in parts (ERROR_MORE_DATA); its echo
+ *       checked byte for byte and shown as named_pipe_client shows a reply.
  * Exit status 0: the server held; 1: it did not (or a call failed); 2: usage.
  */
 #include "named_pipe.h"
@@ -40,11 +44,12 @@
 #define WATCHDOG_MS 40000 /* a step this long is stuck (a busy pipe waits 20 s) */
 
 static const char usage[] =
-    "Usage: named_pipe_probe churn|come-and-go|burst|fuzz [--pipe NAME] [OPTION...]\n"
+    "Usage: named_pipe_probe churn|come-and-go|burst|fuzz|big [--pipe NAME] [OPTION...]\n"
     "  churn --cycles N [--server-pid PID]\n"
     "  come-and-go --clients N --rounds R\n"
     "  burst --clients N [--first-try]\n"
     "  fuzz --inputs N [--seed S]\n"
+    "  big --bytes N\n"
     "Test-only: see the top of named_pipe/probe.c.\n";
 
 static wchar_t widePath[NP_MAX_NAME + 16];
@@ -133,8 +138,8 @@ static void exchange(HANDLE pipe, const char *message, DWORD length)
     if (!readReply(pipe, reply, sizeof reply, &got))
         fatal("FAIL: the server closed the pipe instead of replying");
     if (got != length || memcmp(reply, message, length) != 0)
-        fatal("FAIL: the reply (%lu bytes) is not the message (%lu bytes)",
-              (unsigned long)got, (unsigned long)length);
+        fatal("FAIL: the reply (%lu bytes) is not the message (%lu bytes)", (unsigned long)got,
+              (unsigned long)length);
 }
 
 static void normalSession(long i)
@@ -180,8 +185,7 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     HANDLE pipe;
 
     siblingPath(L"named_pipe_client.exe", client);
-    swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --pipe \"%ls\"", client,
-             name);
+    swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --pipe \"%ls\"", client, name);
     for (i = 0; i < 12; i++) /* warm up: the server's first sessions allocate for good */
         normalSession(i);
     if (serverPid != 0)
@@ -189,12 +193,10 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     for (i = 0; i < cycles; i++) {
         progress("in churn cycle", i);
         switch (i % 12) {
-        case 6: case 7: /* opened and closed at once */
-            closePipe(openPipe(0, NULL));
-            break;
-        case 8: case 9:
-            closeMidMessage();
-            break;
+        case 6:
+        case 7: /* opened and closed at once */ closePipe(openPipe(0, NULL)); break;
+        case 8:
+        case 9: closeMidMessage(); break;
         case 10: /* a message, then gone before the reply */
             pipe = openPipe(0, NULL);
             (void)sendMessage(pipe, "never read", 10);
@@ -209,8 +211,7 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
             exchange(pipe, NP_EXIT_MESSAGE, (DWORD)strlen(NP_EXIT_MESSAGE));
             closePipe(pipe);
             break;
-        default:
-            normalSession(i);
+        default: normalSession(i);
         }
         kinds[i % 12]++;
     }
@@ -271,10 +272,14 @@ static void crowd(long count, long rounds, BOOL hold)
 
     clientCount = count;
     ready = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (ready == NULL)
+        errExit("CreateEventW (ready)");
     go = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (go == NULL)
+        errExit("CreateEventW (go)");
     allIn = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (ready == NULL || go == NULL || allIn == NULL)
-        errExit("CreateEventW");
+    if (allIn == NULL)
+        errExit("CreateEventW (all in)");
     for (i = 0; i < count; i++) {
         clients[i].number = i + 1;
         clients[i].rounds = rounds;
@@ -293,8 +298,12 @@ static void crowd(long count, long rounds, BOOL hold)
         if (!CloseHandle(threads[i]))
             errExit("CloseHandle");
     }
-    if (!CloseHandle(ready) || !CloseHandle(go) || !CloseHandle(allIn))
-        errExit("CloseHandle");
+    if (!CloseHandle(ready))
+        errExit("CloseHandle (ready)");
+    if (!CloseHandle(go))
+        errExit("CloseHandle (go)");
+    if (!CloseHandle(allIn))
+        errExit("CloseHandle (all in)");
 }
 
 /* ---- fuzz -------------------------------------------------------------- */
@@ -302,8 +311,8 @@ static void crowd(long count, long rounds, BOOL hold)
 static void fuzz(long inputs, DWORD seed)
 {
     static char message[NP_MAX_MESSAGE + 200], reply[NP_MAX_MESSAGE + 1];
-    static const char *const pieces[] = {"привет", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\n",
-                                         "\x1b[2J", "\r", "exit", "\t", "ёжик"};
+    static const char *const pieces[] = {"привет",  "\xff", "\xc0\xaf", "\xed\xa0\x80", "\n",
+                                         "\x1b[2J", "\r",   "exit",     "\t",           "ёжик"};
     DWORD r = seed, length, got, kind, i;
     HANDLE pipe = NULL;
     long n, sessions = 0, echoes = 0, tooLong = 0;
@@ -368,12 +377,27 @@ static void fuzz(long inputs, DWORD seed)
         inputs, sessions, echoes, tooLong);
 }
 
+/* One message longer than the pipe's buffer; shown as its beginning and its length. */
+static void bigMessage(long bytes)
+{
+    static char message[NP_MAX_MESSAGE];
+    HANDLE pipe = openPipe(0, NULL);
+    long i;
+
+    for (i = 0; i < bytes; i++)
+        message[i] = (char)('0' + i % 10);
+    exchange(pipe, message, (DWORD)bytes);
+    closePipe(pipe);
+    say("Received from server: %.60s... (%ld bytes)\n", message, bytes);
+    say("named_pipe_probe: 1 messages sent, 1 replies matched\n");
+}
+
 int main(int argc, char *argv[])
 {
     const char *name = NP_DEFAULT_PIPE, *mode;
     wchar_t wideName[NP_MAX_NAME + 1];
     ProbeOptions options = {0, 0, 0, 0};
-    long clients = 0, rounds = 0;
+    long clients = 0, rounds = 0, bytes = 0;
     BOOL firstTry = FALSE;
     int i;
 
@@ -390,6 +414,8 @@ int main(int argc, char *argv[])
             clients = getNumber(optionValue(argc, argv, &i), 1, MAX_BURST, "--clients");
         else if (strcmp(argv[i], "--rounds") == 0)
             rounds = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--rounds");
+        else if (strcmp(argv[i], "--bytes") == 0)
+            bytes = getNumber(optionValue(argc, argv, &i), 100, NP_MAX_MESSAGE, "--bytes");
         else if (strcmp(argv[i], "--first-try") == 0)
             firstTry = TRUE;
         else if (!takeProbeOption(argc, argv, &i, &options))
@@ -400,9 +426,10 @@ int main(int argc, char *argv[])
     if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > NP_MAX_NAME)
         usageErr("--pipe wants a name of 1 to %d characters without '\\'", NP_MAX_NAME);
     snprintf(path, sizeof path, "\\\\.\\pipe\\%s", name);
-    if (MultiByteToWideChar(CP_UTF8, 0, path, -1, widePath, NP_MAX_NAME + 16) == 0 ||
-        MultiByteToWideChar(CP_UTF8, 0, name, -1, wideName, NP_MAX_NAME + 1) == 0)
-        errExit("MultiByteToWideChar");
+    if (MultiByteToWideChar(CP_UTF8, 0, path, -1, widePath, NP_MAX_NAME + 16) == 0)
+        errExit("MultiByteToWideChar (path)");
+    if (MultiByteToWideChar(CP_UTF8, 0, name, -1, wideName, NP_MAX_NAME + 1) == 0)
+        errExit("MultiByteToWideChar (name)");
 
     if (strcmp(mode, "churn") == 0 && options.cycles > 0) {
         churn(options.cycles, options.serverPid, wideName);
@@ -410,17 +437,22 @@ int main(int argc, char *argv[])
         crowd(clients, rounds, FALSE);
         normalSession(0);
         say("come-and-go: %ld clients opened and closed the pipe %ld times each, all at "
-            "once, then a normal client was served\n", clients, rounds);
+            "once, then a normal client was served\n",
+            clients, rounds);
     } else if (strcmp(mode, "burst") == 0 && clients > 0) {
         crowd(clients, 0, firstTry);
         say("burst: %ld clients at the same moment, all served, %ld times a client found "
-            "every instance busy and waited\n", clients, (long)busyWaits);
+            "every instance busy and waited\n",
+            clients, (long)busyWaits);
         if (firstTry && busyWaits > 0)
             fatal("FAIL: with --first-try no client may find the pipe busy");
     } else if (strcmp(mode, "fuzz") == 0 && options.inputs > 0) {
         fuzz(options.inputs, options.seed);
+    } else if (strcmp(mode, "big") == 0 && bytes > 0) {
+        bigMessage(bytes);
     } else {
-        usageErr("\"%s\": a mode and its counts (--cycles, --clients, --rounds, --inputs)", mode);
+        usageErr("\"%s\": a mode and its counts (--cycles, --clients, --rounds, --inputs, --bytes)",
+                 mode);
     }
     say("named_pipe_probe: %s: the server held\n", mode);
     return 0;

@@ -1,247 +1,223 @@
 /* server.c -- named_pipe_server: the report's listings 3 and 5, fixed.
  *
- * Keeps NP_LISTENING instances of the named pipe \\.\pipe\NAME (message
- * mode) waiting for clients, and serves each client that connects in a
- * thread of its own (thread per client, as in the listing): every message
- * received is logged and written back unchanged; "exit" ends that client's
- * session. The client is in client.c, the protocol and the security
- * choices in named_pipe.h.
+ * Echoes each message of each client of \\.\pipe\NAME (message mode), a thread per client as in
+ * the listing; "exit" ends a session. NP_LISTENING instances wait, each in a thread that, when a
+ * client connects, has a new one wait in its place. Client: client.c; protocol: named_pipe.h.
  *
  * Usage: named_pipe_server [--pipe NAME] [--remote] [--max-clients N]
  *
  * What the listings got wrong, and what this program does instead:
- *  - Wide and narrow text were mixed (TCHAR buffers compared with L"exit",
- *    lstrlen on received bytes). Here messages are UTF-8 bytes with a
- *    length -- the bytes ReadFile returned, which is also what is echoed.
- *  - A message larger than the buffer was cut; ReadFile's ERROR_MORE_DATA
- *    now means "more of this message", read on (up to NP_MAX_MESSAGE).
- *  - HeapFree was called on the pipe handle; the handle is closed, the
- *    buffer freed, in every session however it ends.
- *  - Listing 5 passed a NULL DACL to the client's CreateFile, where it means
- *    nothing, and left the pipe itself with the default DACL. --remote gives
- *    the pipe a minimal SDDL DACL instead; by default remote clients are
- *    rejected and the name is guarded against squatting (named_pipe.h).
- *  - One instance listened at a time, so clients arriving together met
- *    ERROR_PIPE_BUSY and queued. NP_LISTENING instances wait at once.
- *  - ConnectNamedPipe failing was the end of the server. A client that
- *    opened the pipe and closed it before the server looked (ERROR_NO_DATA)
- *    is a normal event: that instance is freed and listens again.
- *  - _getch() pauses and a loop with no way out: it now stops on Ctrl-C
- *    (the handler only signals an event; the main loop cancels the pending
- *    ConnectNamedPipe calls) or after --max-clients sessions.
+ *  - TCHAR text against L"exit", lstrlen on bytes: messages are UTF-8 bytes with a length.
+ *  - A message longer than the buffer was cut: ERROR_MORE_DATA is read on (named_pipe.h).
+ *  - HeapFree on the pipe handle: a session frees what it holds, however it ends.
+ *  - A NULL DACL given to the client's CreateFile, which ignores it: --remote gives the pipe an
+ *    explicit DACL; by default remote clients are rejected and the name is guarded.
+ *  - One instance listened at a time, so clients arriving together met ERROR_PIPE_BUSY.
+ *  - A client gone before ConnectNamedPipe (ERROR_NO_DATA) ended the server; now it listens again.
+ *  - _getch() and an endless loop: Ctrl-C ends it (the handler signals an event; each waiting
+ *    instance cancels its ConnectNamedPipe), or --max-clients.
  */
 #include "named_pipe.h"
 #include "args.h"
 
 #include <sddl.h>
-#include <stdio.h>
-#include <string.h>
 
 static const char usage[] =
     "Usage: named_pipe_server [--pipe NAME] [--remote] [--max-clients N]\n"
-    "\n"
-    "Serves clients on \\\\.\\pipe\\NAME in message mode, a thread per client;\n"
-    "writes each message back. Stops on Ctrl-C, or after N client sessions.\n"
-    "\n"
+    "Writes back each message of each client of \\\\.\\pipe\\NAME until Ctrl-C.\n"
     "  --pipe NAME      the pipe's name (default " NP_DEFAULT_PIPE ")\n"
     "  --remote         accept clients from other machines (explicit DACL)\n"
     "  --max-clients N  serve N clients, wait for their sessions, then exit\n"
     "  --help           show this text\n";
 
 typedef struct {
-    HANDLE pipe, event; /* the event: for the session's overlapped I/O */
-    long number;
-} Session;
+    PipePath path;
+    SECURITY_ATTRIBUTES *security;  /* NULL: local clients only */
+    long maxClients;                /* 0: until Ctrl-C */
+    volatile LONG clients, running; /* clients so far; instance threads, +1 for main */
+    HANDLE allDone;                 /* set when running reaches 0 */
+} Server;
 
 typedef struct {
-    HANDLE pipe;        /* an instance waiting for a client */
-    OVERLAPPED connect; /* its ConnectNamedPipe; hEvent is set when a client comes */
-    BOOL early;         /* the client came before ConnectNamedPipe was called */
-} Listener;
+    Server *server;
+    HANDLE pipe, event; /* the instance, and an event for its overlapped calls */
+    char message[NP_MAX_MESSAGE];
+} Instance;
 
-static HANDLE stopEvent;               /* Ctrl-C */
-static volatile LONG sessionsLeft = 1; /* running sessions, +1 for main */
-static HANDLE sessionsDone;            /* set when sessionsLeft reaches 0 */
+static HANDLE stopEvent; /* wait for no more clients; a global: onControl takes no argument */
 
 static BOOL WINAPI onControl(DWORD event)
 {
     if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT)
         return FALSE;
-    return SetEvent(stopEvent); /* the only safe thing here: wake main */
+    return SetEvent(stopEvent); /* the only safe thing here: wake the waiting threads */
 }
 
-/* The instance was created for overlapped I/O (so that main can cancel
- * ConnectNamedPipe), so a session's reads and writes are overlapped too:
- * each is started, then waited for. ERROR_MORE_DATA shows in the result. */
-static BOOL readPart(Session *s, char *buffer, DWORD size, DWORD *got)
+static void leave(Server *server)
 {
-    OVERLAPPED io;
-
-    ZeroMemory(&io, sizeof io);
-    io.hEvent = s->event;
-    if (!ReadFile(s->pipe, buffer, size, NULL, &io) && GetLastError() != ERROR_IO_PENDING &&
-        GetLastError() != ERROR_MORE_DATA)
-        return FALSE;
-    return GetOverlappedResult(s->pipe, &io, got, TRUE);
-}
-
-static BOOL writeMessage(Session *s, const char *message, DWORD length)
-{
-    OVERLAPPED io;
-    DWORD written;
-
-    ZeroMemory(&io, sizeof io);
-    io.hEvent = s->event;
-    if (!WriteFile(s->pipe, message, length, NULL, &io) && GetLastError() != ERROR_IO_PENDING)
-        return FALSE;
-    return GetOverlappedResult(s->pipe, &io, &written, TRUE) && written == length;
-}
-
-static DWORD WINAPI serveClient(LPVOID param)
-{
-    Session *s = param;
-    char *message = HeapAlloc(GetProcessHeap(), 0, NP_MAX_MESSAGE + 1);
-    const char *ending = "the client closed the pipe";
-    long count = 0;
-    DWORD length, n, error;
-    BOOL ok;
-
-    if (message == NULL)
-        fatal("HeapAlloc: no memory for client %ld's messages", s->number);
-    for (;;) {
-        /* A message longer than one read comes in parts: ERROR_MORE_DATA. */
-        length = 0;
-        do {
-            DWORD room = NP_MAX_MESSAGE - length;
-            ok = readPart(s, message + length, room < NP_BUFFER_BYTES ? room : NP_BUFFER_BYTES, &n);
-            length += n;
-        } while (!ok && GetLastError() == ERROR_MORE_DATA && length < NP_MAX_MESSAGE);
-        if (!ok) {
-            error = GetLastError();
-            if (error == ERROR_MORE_DATA) {
-                ending = "a message over the size limit";
-            } else if (error != ERROR_BROKEN_PIPE && error != ERROR_PIPE_NOT_CONNECTED) {
-                errMsg("ReadFile (client %ld)", s->number);
-                ending = "a read failed";
-            }
-            break;
-        }
-        count++;
-        showMessage("Get client msg: ", message, length);
-        if (!writeMessage(s, message, length)) {
-            error = GetLastError();
-            if (error == ERROR_NO_DATA || error == ERROR_BROKEN_PIPE ||
-                error == ERROR_PIPE_NOT_CONNECTED) {
-                ending = "the client closed the pipe before its reply";
-            } else {
-                errMsg("WriteFile (client %ld)", s->number);
-                ending = "a reply could not be written";
-            }
-            break;
-        }
-        if (length == strlen(NP_EXIT_MESSAGE) && memcmp(message, NP_EXIT_MESSAGE, length) == 0) {
-            ending = "the client sent " NP_EXIT_MESSAGE;
-            /* Let the client read the echo before we disconnect it. */
-            if (!FlushFileBuffers(s->pipe))
-                errMsg("FlushFileBuffers (client %ld)", s->number);
-            break;
-        }
-    }
-    say("client %ld: session ended after %ld messages: %s\n", s->number, count, ending);
-    if (!DisconnectNamedPipe(s->pipe) && GetLastError() != ERROR_PIPE_NOT_CONNECTED)
-        errMsg("DisconnectNamedPipe (client %ld)", s->number);
-    if (!CloseHandle(s->pipe))
-        errMsg("CloseHandle (client %ld's pipe)", s->number);
-    if (!CloseHandle(s->event))
-        errMsg("CloseHandle (client %ld's event)", s->number);
-    if (!HeapFree(GetProcessHeap(), 0, message) || !HeapFree(GetProcessHeap(), 0, s))
-        errMsg("HeapFree (client %ld)", s->number);
-    if (InterlockedDecrement(&sessionsLeft) == 0 && !SetEvent(sessionsDone))
+    if (InterlockedDecrement(&server->running) == 0 && !SetEvent(server->allDone))
         errExit("SetEvent");
-    return 0;
 }
 
-/* A session thread owns the connected instance from now on. */
-static void startSession(HANDLE pipe, long number)
+/* Waits for a client, or for stopEvent (FALSE): the instance is overlapped so that this can end.
+ * A client may come first: still there (ERROR_PIPE_CONNECTED) or gone (ERROR_NO_DATA: no error). */
+static BOOL awaitClient(Instance *p)
 {
-    Session *s = HeapAlloc(GetProcessHeap(), 0, sizeof *s);
-    HANDLE thread;
+    HANDLE waitFor[2];
+    OVERLAPPED io;
+    DWORD n, wait;
 
-    if (s == NULL)
-        fatal("HeapAlloc: no memory for a session");
-    s->pipe = pipe;
-    s->number = number;
-    s->event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (s->event == NULL)
-        errExit("CreateEventW");
-    InterlockedIncrement(&sessionsLeft);
-    thread = CreateThread(NULL, 0, serveClient, s, 0, NULL);
-    if (thread == NULL)
-        errExit("CreateThread");
-    if (!CloseHandle(thread)) /* the session cleans up after itself */
-        errExit("CloseHandle");
-}
-
-/* Waits for a client on l's instance. The usual outcome is "pending": the
- * event is set when one connects. A client may also have come first: still
- * there (ERROR_PIPE_CONNECTED), or come and gone already (ERROR_NO_DATA),
- * which is no error -- disconnect it, and wait for the next. */
-static void awaitClient(Listener *l)
-{
-    HANDLE event = l->connect.hEvent;
-
+    waitFor[0] = stopEvent;
+    waitFor[1] = p->event;
     for (;;) {
-        ZeroMemory(&l->connect, sizeof l->connect);
-        l->connect.hEvent = event;
-        l->early = FALSE;
-        if (!ResetEvent(event))
-            errExit("ResetEvent");
-        if (ConnectNamedPipe(l->pipe, &l->connect) || GetLastError() == ERROR_PIPE_CONNECTED) {
-            l->early = TRUE;
-            if (!SetEvent(event)) /* main handles it like any other client */
-                errExit("SetEvent");
-            return;
+        ZeroMemory(&io, sizeof io);
+        io.hEvent = p->event;
+        if (ConnectNamedPipe(p->pipe, &io) || GetLastError() == ERROR_PIPE_CONNECTED)
+            return TRUE;
+        if (GetLastError() == ERROR_IO_PENDING) {
+            wait = WaitForMultipleObjects(2, waitFor, FALSE, INFINITE);
+            if (wait == WAIT_OBJECT_0) {
+                if (!CancelIoEx(p->pipe, &io) && GetLastError() != ERROR_NOT_FOUND)
+                    errMsg("CancelIoEx");
+                (void)GetOverlappedResult(p->pipe, &io, &n, TRUE); /* cancelled, or done */
+                return FALSE;
+            }
+            if (wait != WAIT_OBJECT_0 + 1)
+                errExit("WaitForMultipleObjects");
+            if (GetOverlappedResult(p->pipe, &io, &n, FALSE))
+                return TRUE;
         }
-        if (GetLastError() == ERROR_IO_PENDING)
-            return;
-        if (GetLastError() != ERROR_NO_DATA)
+        if (GetLastError() != ERROR_NO_DATA && GetLastError() != ERROR_BROKEN_PIPE)
             errExit("ConnectNamedPipe");
-        if (!DisconnectNamedPipe(l->pipe))
+        if (!DisconnectNamedPipe(p->pipe))
             errExit("DisconnectNamedPipe");
     }
 }
 
-/* A new instance of the pipe. The very first one is made with
- * FILE_FLAG_FIRST_PIPE_INSTANCE: it fails if the name is taken. */
-static HANDLE newInstance(const wchar_t *widePath, const char *path, BOOL first,
-                          SECURITY_ATTRIBUTES *security)
+static BOOL writeMessage(Instance *p, DWORD length)
 {
-    HANDLE pipe = CreateNamedPipeW(
-        widePath,
+    OVERLAPPED io = {0};
+    DWORD written;
+
+    io.hEvent = p->event;
+    if (!WriteFile(p->pipe, p->message, length, NULL, &io) && GetLastError() != ERROR_IO_PENDING)
+        return FALSE;
+    if (!GetOverlappedResult(p->pipe, &io, &written, TRUE))
+        return FALSE;
+    if (written != length) /* a message pipe takes a message whole: this is no success */
+        SetLastError(ERROR_WRITE_FAULT);
+    return written == length;
+}
+
+/* Writes back the client's messages until the session ends; returns why it ended. */
+static const char *echo(Instance *p, long number, long *count)
+{
+    char shown[4 * 80 + 8];
+    DWORD length;
+
+    for (;;) {
+        if (!readMessage(p->pipe, p->event, p->message, &length)) {
+            if (GetLastError() == ERROR_MORE_DATA)
+                return "a message over the size limit";
+            if (peerIsGone(GetLastError()))
+                return "the client closed the pipe";
+            errMsg("ReadFile (client %ld)", number);
+            return "a read failed";
+        }
+        ++*count;
+        /* Untrusted input, shown by printable() (args.h); a long one cut, with its length. */
+        if (length <= 80)
+            say("Get client msg: %s\n", printable(p->message, length, shown, sizeof shown));
+        else
+            say("Get client msg: %s (%lu bytes)\n", printable(p->message, length, shown, 68),
+                (unsigned long)length);
+        if (!writeMessage(p, length)) {
+            if (peerIsGone(GetLastError()))
+                return "the client closed the pipe before its reply";
+            errMsg("WriteFile (client %ld)", number);
+            return "a reply could not be written";
+        }
+        if (length == strlen(NP_EXIT_MESSAGE) && memcmp(p->message, NP_EXIT_MESSAGE, length) == 0) {
+            if (!FlushFileBuffers(p->pipe)) /* the client reads the echo, then we disconnect */
+                errMsg("FlushFileBuffers (client %ld)", number);
+            return "the client sent " NP_EXIT_MESSAGE;
+        }
+    }
+}
+
+static void startInstance(Server *server, BOOL first);
+
+/* An instance's thread: when a client connects, a new instance waits in its place, and this thread
+ * serves the client -- unless --max-clients are served: the last one stops the others waiting,
+ * and one that came with it is not served. */
+static DWORD WINAPI runInstance(LPVOID param)
+{
+    Instance *p = param;
+    Server *server = p->server;
+    const char *ending;
+    long number = 0, count = 0;
+
+    if (awaitClient(p)) {
+        number = InterlockedIncrement(&server->clients);
+        if (number == server->maxClients && !SetEvent(stopEvent))
+            errExit("SetEvent");
+        if (server->maxClients == 0 || number < server->maxClients)
+            startInstance(server, FALSE);
+    }
+    if (number != 0 && (server->maxClients == 0 || number <= server->maxClients)) {
+        ending = echo(p, number, &count);
+        say("client %ld: session ended after %ld messages: %s\n", number, count, ending);
+        if (!DisconnectNamedPipe(p->pipe) && GetLastError() != ERROR_PIPE_NOT_CONNECTED)
+            errMsg("DisconnectNamedPipe (client %ld)", number);
+    }
+    if (!CloseHandle(p->pipe))
+        errMsg("CloseHandle (an instance)");
+    if (!CloseHandle(p->event))
+        errMsg("CloseHandle (an instance's event)");
+    if (!HeapFree(GetProcessHeap(), 0, p))
+        errMsg("HeapFree (an instance)");
+    leave(server);
+    return 0;
+}
+
+/* The first instance guards the name from squatters: FILE_FLAG_FIRST_PIPE_INSTANCE fails if it is
+ * taken. Asking WaitNamedPipe first works also where that flag is not enforced (Wine). */
+static void startInstance(Server *server, BOOL first)
+{
+    Instance *p = HeapAlloc(GetProcessHeap(), 0, sizeof *p);
+    HANDLE thread;
+
+    if (p == NULL) /* HeapAlloc sets no last error */
+        fatal("HeapAlloc: no memory for a pipe instance");
+    if (first && (WaitNamedPipeW(server->path.wide, 1) || GetLastError() != ERROR_FILE_NOT_FOUND))
+        fatal("%s is already taken: another server is listening there", server->path.text);
+    p->server = server;
+    p->pipe = CreateNamedPipeW(
+        server->path.wide,
         PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
         PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT |
-            (security != NULL ? PIPE_ACCEPT_REMOTE_CLIENTS : PIPE_REJECT_REMOTE_CLIENTS),
-        PIPE_UNLIMITED_INSTANCES, NP_BUFFER_BYTES, NP_BUFFER_BYTES, 0, security);
-
-    if (pipe == INVALID_HANDLE_VALUE && first && GetLastError() == ERROR_ACCESS_DENIED)
-        fatal("%s is already taken: another server is listening there", path);
-    if (pipe == INVALID_HANDLE_VALUE)
-        errExit("CreateNamedPipeW %s", path);
-    return pipe;
+            (server->security != NULL ? PIPE_ACCEPT_REMOTE_CLIENTS : PIPE_REJECT_REMOTE_CLIENTS),
+        PIPE_UNLIMITED_INSTANCES, NP_BUFFER_BYTES, NP_BUFFER_BYTES, 0, server->security);
+    if (p->pipe == INVALID_HANDLE_VALUE)
+        errExit("CreateNamedPipeW %s", server->path.text);
+    p->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (p->event == NULL)
+        errExit("CreateEventW");
+    InterlockedIncrement(&server->running);
+    thread = CreateThread(NULL, 0, runInstance, p, 0, NULL);
+    if (thread == NULL)
+        errExit("CreateThread");
+    if (!CloseHandle(thread)) /* the thread cleans up after itself */
+        errExit("CloseHandle");
 }
 
 int main(int argc, char *argv[])
 {
     const char *name = NP_DEFAULT_PIPE;
-    BOOL remote = FALSE, stopped = FALSE;
-    long maxClients = 0, served = 0;
-    char path[NP_MAX_NAME + 16];
-    wchar_t widePath[NP_MAX_NAME + 16];
-    SECURITY_ATTRIBUTES security = {sizeof(SECURITY_ATTRIBUTES), NULL, FALSE};
-    PSECURITY_DESCRIPTOR descriptor = NULL;
-    Listener listeners[NP_LISTENING], *l;
-    HANDLE waitFor[1 + NP_LISTENING];
-    DWORD n, wait;
+    SECURITY_ATTRIBUTES remote = {sizeof(SECURITY_ATTRIBUTES), NULL, FALSE};
+    Server server = {{"", L""}, NULL, 0, 0, 1, NULL};
+    BOOL stopped;
+    DWORD wait;
     int i;
 
     initProgram(&argc, &argv, usage);
@@ -251,96 +227,49 @@ int main(int argc, char *argv[])
         else if (strcmp(argv[i], "--pipe") == 0)
             name = optionValue(argc, argv, &i);
         else if (strcmp(argv[i], "--remote") == 0)
-            remote = TRUE;
+            server.security = &remote;
         else if (strcmp(argv[i], "--max-clients") == 0)
-            maxClients = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--max-clients");
+            server.maxClients = getNumber(optionValue(argc, argv, &i), 1, 1000000, "--max-clients");
         else
             usageErr("unknown argument \"%s\"", argv[i]);
     }
-    if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > NP_MAX_NAME)
-        usageErr("--pipe wants a name of 1 to %d characters without '\\'", NP_MAX_NAME);
-    snprintf(path, sizeof path, "\\\\.\\pipe\\%s", name);
-    if (MultiByteToWideChar(CP_UTF8, 0, path, -1, widePath, NP_MAX_NAME + 16) == 0)
-        errExit("MultiByteToWideChar");
-
-    if (remote) {
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
-                NP_REMOTE_SDDL, SDDL_REVISION_1, &descriptor, NULL))
-            errExit("ConvertStringSecurityDescriptorToSecurityDescriptorW");
-        security.lpSecurityDescriptor = descriptor;
-    }
-    /* FILE_FLAG_FIRST_PIPE_INSTANCE (newInstance) is the real guard against a
-     * squatter. Asking first also works where that flag is not enforced
-     * (Wine): a name that exists answers WaitNamedPipe with TRUE or a
-     * timeout, a free one with ERROR_FILE_NOT_FOUND. */
-    if (WaitNamedPipeW(widePath, 1) || GetLastError() != ERROR_FILE_NOT_FOUND)
-        fatal("%s is already taken: another server is listening there", path);
+    if (!makePipePath(&server.path, ".", name))
+        usageErr("--pipe wants 1 to %d bytes without '\\'", NP_MAX_NAME);
+    if (server.security != NULL &&
+        !ConvertStringSecurityDescriptorToSecurityDescriptorW(NP_REMOTE_SDDL, SDDL_REVISION_1,
+                                                              &remote.lpSecurityDescriptor, NULL))
+        errExit("ConvertStringSecurityDescriptorToSecurityDescriptorW");
 
     stopEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    sessionsDone = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (stopEvent == NULL || sessionsDone == NULL)
+    if (stopEvent == NULL)
+        errExit("CreateEventW");
+    server.allDone = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (server.allDone == NULL)
         errExit("CreateEventW");
     if (!SetConsoleCtrlHandler(onControl, TRUE))
         errExit("SetConsoleCtrlHandler");
-    waitFor[0] = stopEvent; /* first: Ctrl-C wins over any number of clients */
-    for (i = 0; i < NP_LISTENING; i++) {
-        l = &listeners[i];
-        l->connect.hEvent = waitFor[1 + i] = CreateEventW(NULL, TRUE, FALSE, NULL);
-        if (l->connect.hEvent == NULL)
-            errExit("CreateEventW");
-        l->pipe = newInstance(widePath, path, i == 0, remote ? &security : NULL);
-        awaitClient(l);
-    }
-    say("named_pipe_server: listening on %s (%s)\n", path,
-        remote ? "local and network clients" : "local clients only");
+    for (i = 0; i < NP_LISTENING; i++)
+        startInstance(&server, i == 0);
+    say("named_pipe_server: listening on %s (%s)\n", server.path.text,
+        server.security != NULL ? "local and network clients" : "local clients only");
 
-    while (maxClients == 0 || served < maxClients) {
-        wait = WaitForMultipleObjects(1 + NP_LISTENING, waitFor, FALSE, INFINITE);
-        if (wait == WAIT_OBJECT_0) {
-            stopped = TRUE; /* Ctrl-C */
-            break;
-        }
-        if (wait <= WAIT_OBJECT_0 || wait > WAIT_OBJECT_0 + NP_LISTENING)
-            errExit("WaitForMultipleObjects");
-        l = &listeners[wait - WAIT_OBJECT_0 - 1];
-        if (!l->early && !GetOverlappedResult(l->pipe, &l->connect, &n, FALSE)) {
-            if (GetLastError() != ERROR_NO_DATA && GetLastError() != ERROR_BROKEN_PIPE)
-                errExit("ConnectNamedPipe (completion)");
-            if (!DisconnectNamedPipe(l->pipe)) /* came and went: listen again */
-                errExit("DisconnectNamedPipe");
-            awaitClient(l);
-            continue;
-        }
-        startSession(l->pipe, ++served);
-        l->pipe = newInstance(widePath, path, FALSE, remote ? &security : NULL);
-        awaitClient(l);
-    }
-
-    /* No more clients: stop listening, then wait for the sessions to end. */
-    for (i = 0; i < NP_LISTENING; i++) {
-        l = &listeners[i];
-        if (!CancelIoEx(l->pipe, &l->connect) && GetLastError() != ERROR_NOT_FOUND)
-            errMsg("CancelIoEx");
-        (void)GetOverlappedResult(l->pipe, &l->connect, &n, TRUE); /* let it finish */
-        if (!CloseHandle(l->pipe))
-            errExit("CloseHandle (a listening instance)");
-        if (!CloseHandle(l->connect.hEvent))
-            errExit("CloseHandle (an instance's event)");
-    }
-    if (InterlockedDecrement(&sessionsLeft) == 0 && !SetEvent(sessionsDone))
-        errExit("SetEvent");
-    wait = WaitForSingleObject(sessionsDone, stopped ? NP_STOP_WAIT_MS : INFINITE);
+    /* Until Ctrl-C or the last client; then the sessions may end, on Ctrl-C within a limit. */
+    if (WaitForSingleObject(stopEvent, INFINITE) != WAIT_OBJECT_0)
+        errExit("WaitForSingleObject");
+    stopped = server.maxClients == 0 || server.clients < server.maxClients;
+    leave(&server);
+    wait = WaitForSingleObject(server.allDone, stopped ? NP_STOP_WAIT_MS : INFINITE);
     if (wait == WAIT_TIMEOUT)
-        say("named_pipe_server: %ld sessions still open, ending them\n", sessionsLeft);
+        say("named_pipe_server: %ld sessions still open, ending them\n", server.running);
     else if (wait != WAIT_OBJECT_0)
         errExit("WaitForSingleObject");
     say("named_pipe_server: %s, %ld clients served\n", stopped ? "stopped by Ctrl-C" : "done",
-        served);
+        stopped ? server.clients : server.maxClients);
     if (!CloseHandle(stopEvent))
         errExit("CloseHandle");
-    if (wait == WAIT_OBJECT_0 && !CloseHandle(sessionsDone)) /* else still in use */
+    if (wait == WAIT_OBJECT_0 && !CloseHandle(server.allDone)) /* else still in use */
         errExit("CloseHandle");
-    if (descriptor != NULL && LocalFree(descriptor) != NULL)
+    if (server.security != NULL && LocalFree(remote.lpSecurityDescriptor) != NULL)
         errExit("LocalFree");
     return 0;
 }

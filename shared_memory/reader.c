@@ -1,104 +1,75 @@
 /* reader.c -- shared_memory_reader: the report's listing 9, fixed.
  *
- * Opens the file mapping, mutex and events that shared_memory_writer created
- * (shared_memory.h) and reads COUNT values from the mapping, each exactly
- * once and in order, printing "read message: N" for each. It waits on the
- * "filled" event and on the writer's process at once, so a writer that dies
- * is noticed the moment it does, not after a timeout. The writer is in
- * writer.c.
+ * Reads COUNT values, once each and in order, from shared_memory_writer's mapping (writer.c).
  *
  * Usage: shared_memory_reader [--name NAME] [--count N] [--wait MS]
  *
  * What the listing got wrong, and what this program does instead:
- *  - With only the mutex between them, it printed whatever the block held
- *    when it got the mutex: one value many times, another never. Here it
- *    waits for "filled" and answers "emptied"; sequence numbers prove the
- *    order.
- *  - With no writer (no mapping, no mutex) it did not stop. Now the missing
- *    mapping is named and the reader exits 1 -- or, with --wait, waits.
- *  - A writer that died was not noticed. Now its process ending, or the
- *    mutex coming back abandoned (WAIT_ABANDONED: the writer died in the
- *    middle of writing), stops the reader with exit 1: the data is not
- *    trusted.
- *  - Text was copied with sizeof of a TCHAR array, a size that changes with
- *    the UNICODE setting; the block holds fixed-width numbers instead.
- *  - It trusted the block. Any process of the same logon session can open a
- *    Local\ object by its name -- and write into it -- so the block is
- *    input from a stranger: checkBlock() tests every field before a value
- *    is printed (the magic number, the sequence, the range of the value,
- *    the writer's count and pause), and anything wrong stops the reader with
- *    exit 1. shared_memory_tamper, a test-only program, shows it.
+ *  - A mutex alone let it print a value twice, another never: "filled" and "emptied" take turns.
+ *  - With no writer it did not stop: it names the missing mapping and exits 1 (or --wait waits).
+ *  - A dead writer went unnoticed: its process's end, or a mutex abandoned mid-write, stops it.
+ *  - Text sized by sizeof of a TCHAR array, which changes with UNICODE: fixed-width numbers now.
+ *  - It trusted the block, which any process of the session may open and write: checkBlock().
  */
 #include "shared_memory.h"
 #include "args.h"
 
-#include <string.h>
-
 static const char usage[] =
     "Usage: shared_memory_reader [--name NAME] [--count N] [--wait MS]\n"
-    "\n"
-    "Reads N numbers, one at a time, from the shared memory that\n"
-    "shared_memory_writer made (Local\\winipc_NAME_mapping).\n"
-    "\n"
+    "Reads N numbers one at a time from the shared memory of shared_memory_writer.\n"
     "  --name NAME  the objects' name (default " SM_DEFAULT_NAME ")\n"
     "  --count N    numbers to read (default 15); fewer if the writer stops first\n"
     "  --wait MS    wait this long for a writer to appear (default: none)\n"
     "  --help       show this text\n";
 
+/* The mapping is made last: once it exists, so do the others. No call waits for a name to appear
+ * (an object of ours to wake us would be one more name the writer must find free): we poll. */
 static HANDLE openMapping(const ObjectName *name, long waitMs)
 {
     ULONGLONG deadline = GetTickCount64() + (ULONGLONG)waitMs;
     HANDLE mapping;
 
-    for (;;) {
-        mapping = OpenFileMappingW(FILE_MAP_READ, FALSE, name->wide);
-        if (mapping != NULL)
-            return mapping;
+    while ((mapping = OpenFileMappingW(FILE_MAP_READ, FALSE, name->wide)) == NULL) {
         if (GetLastError() != ERROR_FILE_NOT_FOUND)
             errExit("OpenFileMappingW %s", name->text);
         if (waitMs == 0)
-            fatal("no writer: %s does not exist (start shared_memory_writer first)",
-                  name->text);
+            fatal("no writer: %s does not exist (start shared_memory_writer first)", name->text);
         if (GetTickCount64() >= deadline)
             fatal("no writer: %s did not appear within %ld ms", name->text, waitMs);
-        /* Nothing can wait for a name to appear: an object of our own to be
-         * woken by would be one more name the writer must find free. So we
-         * look again now and then, and never past the deadline. */
         Sleep(SM_POLL_MS);
     }
+    return mapping;
 }
 
-/* Nothing in the block is printed or used before it passes these checks:
- * a value belongs to the stream (sequence 1 to total, the one after the
- * last we read) and lies in the writer's range. */
-static void checkBlock(DWORD magic, DWORD sequence, DWORD last, DWORD total, LONG value)
+/* A copy of the block is used only if it is the writer's, holding the next value, in range. */
+static void checkBlock(const SharedBlock *copy, DWORD last, DWORD total)
 {
-    if (magic != SM_MAGIC)
-        fatal("the shared block is not valid: its magic number is 0x%08lX, not 0x%08lX",
-              (unsigned long)magic, SM_MAGIC);
-    if (sequence == 0 || sequence > total)
-        fatal("the shared block is not valid: it holds value number %lu of a stream of %lu",
-              (unsigned long)sequence, (unsigned long)total);
-    if (last != 0 && sequence != last + 1)
-        fatal("value %lu came after value %lu: the handshake is broken", (unsigned long)sequence,
-              (unsigned long)last);
-    if (value < 0 || value >= SM_MAX_VALUE)
-        fatal("the shared block is not valid: value %lu is %ld, outside 0 to %d",
-              (unsigned long)sequence, (long)value, SM_MAX_VALUE - 1);
+    if (copy->magic != SM_MAGIC)
+        fatal("the shared block is not valid: its magic number is 0x%08lX", copy->magic);
+    if (copy->sequence == 0 || copy->sequence > total)
+        fatal("the shared block is not valid: value number %lu of %lu", copy->sequence, total);
+    if (last != 0 && copy->sequence != last + 1)
+        fatal("value %lu came after value %lu: the handshake is broken", copy->sequence, last);
+    if (copy->value < 0 || copy->value >= SM_MAX_VALUE)
+        fatal("the shared block is not valid: value %lu is %ld, outside 0 to %d", copy->sequence,
+              copy->value, SM_MAX_VALUE - 1);
 }
 
-/* A dead writer's mutex is handed to the next waiter as abandoned. */
-static void lockBlock(HANDLE mutex, DWORD last)
+static void copyBlock(HANDLE mutex, const SharedBlock *block, SharedBlock *copy, DWORD last)
 {
     DWORD wait = WaitForSingleObject(mutex, SM_LOCK_WAIT_MS);
 
-    if (wait == WAIT_ABANDONED)
-        fatal("writer gone after value %lu: it died holding the mutex (WAIT_ABANDONED), "
-              "so the shared block cannot be trusted", (unsigned long)last);
+    if (wait == WAIT_ABANDONED) /* how a dead writer's mutex comes to the next waiter */
+        fatal("writer gone after value %lu: it died holding the mutex (WAIT_ABANDONED), so the "
+              "shared block cannot be trusted",
+              last);
     if (wait == WAIT_TIMEOUT)
         fatal("the mutex stayed locked for %d ms", SM_LOCK_WAIT_MS);
     if (wait != WAIT_OBJECT_0)
         errExit("WaitForSingleObject (mutex)");
+    *copy = *block;
+    if (!ReleaseMutex(mutex))
+        errExit("ReleaseMutex");
 }
 
 int main(int argc, char *argv[])
@@ -108,26 +79,26 @@ int main(int argc, char *argv[])
     ObjectNames names;
     HANDLE mapping, mutex, filled, emptied, writer, waitFor[2];
     const SharedBlock *block;
-    DWORD magic, pid, total, interval, sequence, last = 0, wait;
-    LONG value;
-    int arg;
+    SharedBlock header, copy; /* the stream as first read, trusted once checked; each value */
+    DWORD last = 0, wait;
+    int i;
 
     initProgram(&argc, &argv, usage);
-    for (arg = 1; arg < argc; arg++) {
-        if (strcmp(argv[arg], "--help") == 0)
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0)
             showHelp();
-        else if (strcmp(argv[arg], "--name") == 0)
-            name = optionValue(argc, argv, &arg);
-        else if (strcmp(argv[arg], "--count") == 0)
-            count = getNumber(optionValue(argc, argv, &arg), 1, SM_MAX_COUNT, "--count");
-        else if (strcmp(argv[arg], "--wait") == 0)
-            waitMs = getNumber(optionValue(argc, argv, &arg), 1, SM_MAX_WAIT_MS, "--wait");
+        else if (strcmp(argv[i], "--name") == 0)
+            name = optionValue(argc, argv, &i);
+        else if (strcmp(argv[i], "--count") == 0)
+            count = getNumber(optionValue(argc, argv, &i), 1, SM_MAX_COUNT, "--count");
+        else if (strcmp(argv[i], "--wait") == 0)
+            waitMs = getNumber(optionValue(argc, argv, &i), 1, SM_MAX_WAIT_MS, "--wait");
         else
-            usageErr("unknown argument \"%s\"", argv[arg]);
+            usageErr("unknown argument \"%s\"", argv[i]);
     }
-    makeNames(&names, name);
+    if (!makeNames(&names, name))
+        usageErr("--name wants 1 to %d bytes without '\\'", SM_MAX_NAME);
 
-    /* The mapping is created last: if it exists, so do the others. */
     mapping = openMapping(&names.mapping, waitMs);
     block = MapViewOfFile(mapping, FILE_MAP_READ, 0, 0, sizeof(SharedBlock));
     if (block == NULL)
@@ -135,73 +106,61 @@ int main(int argc, char *argv[])
     mutex = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, names.mutex.wide);
     if (mutex == NULL)
         errExit("OpenMutexW %s", names.mutex.text);
-    filled = OpenEventW(SYNCHRONIZE, FALSE, names.filled.wide);
+    filled = waitFor[0] = OpenEventW(SYNCHRONIZE, FALSE, names.filled.wide);
     if (filled == NULL)
         errExit("OpenEventW %s", names.filled.text);
     emptied = OpenEventW(EVENT_MODIFY_STATE, FALSE, names.emptied.wide);
     if (emptied == NULL)
         errExit("OpenEventW %s", names.emptied.text);
 
-    lockBlock(mutex, 0); /* waits while the writer fills the block in */
-    magic = block->magic;
-    pid = block->writerPid;
-    total = block->count;
-    interval = block->intervalMs;
-    if (!ReleaseMutex(mutex))
-        errExit("ReleaseMutex");
-    if (magic != SM_MAGIC)
+    copyBlock(mutex, block, &header, 0); /* waits while the writer fills the block in */
+    if (header.magic != SM_MAGIC)
         fatal("%s was not made by shared_memory_writer (its magic number is 0x%08lX)",
-              names.mapping.text, (unsigned long)magic);
-    /* The interval bounds our waits below: a huge one would hang us. */
-    if (pid == 0 || total == 0 || total > SM_MAX_COUNT || interval > SM_MAX_INTERVAL_MS)
+              names.mapping.text, header.magic);
+    if (header.writerPid == 0 || header.count == 0 || header.count > SM_MAX_COUNT ||
+        header.intervalMs > SM_MAX_INTERVAL_MS) /* it bounds our waits: a huge one would hang us */
         fatal("the shared block is not valid: writer %lu, %lu values, %lu ms apart",
-              (unsigned long)pid, (unsigned long)total, (unsigned long)interval);
-    /* If the writer has just exited, its number is no longer a process
-     * (ERROR_INVALID_PARAMETER) -- or, rarely, already another one's: then
-     * the stall bound below ends the wait instead. */
-    writer = OpenProcess(SYNCHRONIZE, FALSE, pid);
+              header.writerPid, header.count, header.intervalMs);
+    /* A writer just gone is no process (ERROR_INVALID_PARAMETER), or, rarely, already another. */
+    writer = waitFor[1] = OpenProcess(SYNCHRONIZE, FALSE, header.writerPid);
     if (writer == NULL && GetLastError() == ERROR_INVALID_PARAMETER)
-        fatal("writer gone: its process %lu has exited", (unsigned long)pid);
+        fatal("writer gone: its process %lu has exited", header.writerPid);
     if (writer == NULL)
-        errExit("OpenProcess %lu", (unsigned long)pid);
-
-    waitFor[0] = filled; /* first, so a value left by a writer that died is read */
-    waitFor[1] = writer;
-    while (taken < count && last != total) {
-        /* A live writer fills the block within its pause and a lock. */
-        wait = WaitForMultipleObjects(2, waitFor, FALSE, interval + SM_LOCK_WAIT_MS);
-        if (wait == WAIT_OBJECT_0 + 1) {
-            lockBlock(mutex, last); /* died mid-write? then this exits */
-            fatal("writer gone after value %lu of %lu: its process ended",
-                  (unsigned long)last, (unsigned long)total);
+        errExit("OpenProcess %lu", header.writerPid);
+    while (taken < count && last != header.count) {
+        wait = WaitForMultipleObjects(2, waitFor, FALSE, header.intervalMs + SM_LOCK_WAIT_MS);
+        if (wait == WAIT_OBJECT_0 + 1) { /* "filled" comes first: a dead writer's value is read */
+            copyBlock(mutex, block, &copy, last); /* died mid-write? then this exits */
+            fatal("writer gone after value %lu of %lu: its process ended", last, header.count);
         }
-        if (wait == WAIT_TIMEOUT)
+        if (wait == WAIT_TIMEOUT) /* a live writer fills the block within its pause and a lock */
             fatal("the writer sent nothing for %lu ms after value %lu",
-                  (unsigned long)(interval + SM_LOCK_WAIT_MS), (unsigned long)last);
+                  header.intervalMs + SM_LOCK_WAIT_MS, last);
         if (wait != WAIT_OBJECT_0)
             errExit("WaitForMultipleObjects");
-        lockBlock(mutex, last);
-        magic = block->magic; /* a copy: the block may change once we let go */
-        sequence = block->sequence;
-        value = block->value;
-        if (!ReleaseMutex(mutex))
-            errExit("ReleaseMutex");
-        checkBlock(magic, sequence, last, total, value);
+        copyBlock(mutex, block, &copy, last);
+        checkBlock(&copy, last, header.count);
         if (!SetEvent(emptied)) /* the writer may write the next one now */
             errExit("SetEvent %s", names.emptied.text);
-        last = sequence;
+        last = copy.sequence;
         taken++;
-        say("read message: %ld\n", (long)value);
+        say("read message: %ld\n", copy.value);
     }
     if (taken < count)
-        say("shared_memory_reader: the writer's stream ended at value %lu\n",
-            (unsigned long)total);
+        say("shared_memory_reader: the writer's stream ended at value %lu\n", header.count);
     say("shared_memory_reader: %ld values read\n", taken);
 
     if (!UnmapViewOfFile(block))
         errExit("UnmapViewOfFile");
-    if (!CloseHandle(mapping) || !CloseHandle(writer) || !CloseHandle(emptied) ||
-        !CloseHandle(filled) || !CloseHandle(mutex))
-        errExit("CloseHandle");
+    if (!CloseHandle(mapping))
+        errExit("CloseHandle (mapping)");
+    if (!CloseHandle(writer))
+        errExit("CloseHandle (writer)");
+    if (!CloseHandle(emptied))
+        errExit("CloseHandle (emptied)");
+    if (!CloseHandle(filled))
+        errExit("CloseHandle (filled)");
+    if (!CloseHandle(mutex))
+        errExit("CloseHandle (mutex)");
     return 0;
 }

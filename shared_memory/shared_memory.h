@@ -36,24 +36,22 @@
 #ifndef SHARED_MEMORY_H
 #define SHARED_MEMORY_H
 
-#include "args.h" /* usageErr() */
-
+#include <windows.h>
 #include <stdio.h>
 #include <string.h>
 
 #define SM_DEFAULT_NAME "shared_memory"
-#define SM_DEFAULT_COUNT 15      /* listing 9 reads 15 values: the writer writes as many */
+#define SM_DEFAULT_COUNT 15 /* listing 9 reads 15 values: the writer writes as many */
 #define SM_MAX_COUNT 10000000
-#define SM_MAX_VALUE 100000      /* values are random numbers from 0 to SM_MAX_VALUE - 1 */
+#define SM_MAX_VALUE 100000         /* values are random numbers from 0 to SM_MAX_VALUE - 1 */
 #define SM_DEFAULT_INTERVAL_MS 1000 /* the writer's pause between values */
 #define SM_MAX_INTERVAL_MS 60000
 #define SM_DEFAULT_WAIT_READER_MS 30000 /* the writer waits this long for a reader */
 #define SM_MAX_WAIT_MS 3600000
-#define SM_LOCK_WAIT_MS 10000    /* the mutex guards a copy of a few bytes: held
-                                    longer than this, something is wrong */
-#define SM_POLL_MS 50            /* reader --wait: how often to look for the mapping */
-#define SM_MAX_NAME 100          /* bytes of UTF-8 in NAME */
-#define SM_MAGIC 0x63706977UL    /* "wipc": the writer has filled in the block */
+#define SM_LOCK_WAIT_MS 10000 /* the mutex guards a few bytes: held longer, it is stuck */
+#define SM_POLL_MS 50         /* reader --wait: how often to look for the mapping */
+#define SM_MAX_NAME 100       /* bytes of UTF-8 in NAME */
+#define SM_MAGIC 0x63706977UL /* "wipc": the writer has filled in the block */
 
 /* The shared block: fixed-width fields only, so that 32- and 64-bit
  * programs (and both compilers) agree on every offset. */
@@ -74,35 +72,27 @@ typedef struct {
     wchar_t wide[SM_MAX_NAME + 32];
 } ObjectName;
 
-/* Checks --name: no backslash (it would reach into another namespace). */
-static inline void checkName(const char *name)
-{
-    if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > SM_MAX_NAME)
-        usageErr("--name wants 1 to %d bytes without '\\'", SM_MAX_NAME);
-}
-
 /* The four objects' names for --name NAME. */
 typedef struct {
     ObjectName mapping, mutex, filled, emptied;
 } ObjectNames;
 
 /* "Local\winipc_NAME_KIND"; KIND is mapping, mutex, filled or emptied. */
-static inline void makeName(ObjectName *object, const char *name, const char *kind)
+static inline BOOL makeName(ObjectName *object, const char *name, const char *kind)
 {
     snprintf(object->text, sizeof object->text, "Local\\winipc_%s_%s", name, kind);
-    if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, object->text, -1,
-                            object->wide, SM_MAX_NAME + 32) == 0)
-        errExit("MultiByteToWideChar %s", object->text);
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, object->text, -1, object->wide,
+                               SM_MAX_NAME + 32) != 0;
 }
 
-/* Checks --name and makes the names of all four objects. */
-static inline void makeNames(ObjectNames *names, const char *name)
+/* Makes the names of all four objects; FALSE if NAME is not 1 to SM_MAX_NAME bytes of UTF-8
+ * without a backslash (which would reach into another namespace). */
+static inline BOOL makeNames(ObjectNames *names, const char *name)
 {
-    checkName(name);
-    makeName(&names->mapping, name, "mapping");
-    makeName(&names->mutex, name, "mutex");
-    makeName(&names->filled, name, "filled");
-    makeName(&names->emptied, name, "emptied");
+    if (name[0] == '\0' || strchr(name, '\\') != NULL || strlen(name) > SM_MAX_NAME)
+        return FALSE;
+    return makeName(&names->mapping, name, "mapping") && makeName(&names->mutex, name, "mutex") &&
+           makeName(&names->filled, name, "filled") && makeName(&names->emptied, name, "emptied");
 }
 
 /* xorshift32 (Marsaglia, 2003): the next number of a sequence that depends

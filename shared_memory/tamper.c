@@ -17,8 +17,6 @@
 #include "shared_memory.h"
 #include "args.h"
 
-#include <string.h>
-
 #define WAIT_MS 10000 /* for the writer's first value, or a reader's take */
 #define POLL_MS 10
 
@@ -26,10 +24,7 @@ static const char usage[] =
     "Usage: shared_memory_tamper [--name NAME] --magic | --header | --value V | --skip\n"
     "Test-only: see the top of shared_memory/tamper.c.\n";
 
-static HANDLE mutex;
-static SharedBlock *block;
-
-static void lock(void)
+static void lock(HANDLE mutex)
 {
     DWORD wait = WaitForSingleObject(mutex, SM_LOCK_WAIT_MS);
 
@@ -37,7 +32,7 @@ static void lock(void)
         errExit("WaitForSingleObject (mutex)");
 }
 
-static void unlock(void)
+static void unlock(HANDLE mutex)
 {
     if (!ReleaseMutex(mutex))
         errExit("ReleaseMutex");
@@ -45,15 +40,15 @@ static void unlock(void)
 
 /* The writer's first value: it is written at once, with nobody to signal
  * it to us but the block itself, so we look now and then. */
-static void waitForFirstValue(void)
+static void waitForFirstValue(HANDLE mutex, const SharedBlock *block)
 {
     ULONGLONG deadline = GetTickCount64() + WAIT_MS;
     DWORD sequence;
 
     for (;;) {
-        lock();
+        lock(mutex);
         sequence = block->sequence;
-        unlock();
+        unlock(mutex);
         if (sequence >= 1)
             return;
         if (GetTickCount64() >= deadline)
@@ -67,7 +62,8 @@ int main(int argc, char *argv[])
     const char *name = SM_DEFAULT_NAME, *what = NULL;
     long value = 0;
     ObjectNames names;
-    HANDLE mapping, filled, emptied;
+    HANDLE mapping, mutex, filled, emptied;
+    SharedBlock *block;
     int i;
 
     initProgram(&argc, &argv, usage);
@@ -89,7 +85,8 @@ int main(int argc, char *argv[])
     }
     if (what == NULL)
         usageErr("say what to tamper with");
-    makeNames(&names, name);
+    if (!makeNames(&names, name))
+        usageErr("--name wants 1 to %d bytes without '\\'", SM_MAX_NAME);
 
     /* What any process of the session may do: open the objects by name. */
     mapping = OpenFileMappingW(FILE_MAP_WRITE, FALSE, names.mapping.wide);
@@ -109,33 +106,33 @@ int main(int argc, char *argv[])
         errExit("OpenEventW %s", names.emptied.text);
 
     if (strcmp(what, "--magic") == 0) {
-        lock();
+        lock(mutex);
         block->magic = 0xBAD0BAD0UL;
-        unlock();
+        unlock(mutex);
         say("shared_memory_tamper: the magic number is now 0xBAD0BAD0\n");
     } else if (strcmp(what, "--header") == 0) {
-        lock();
+        lock(mutex);
         block->count = 0;
         block->intervalMs = 0xFFFFFFFFUL;
-        unlock();
+        unlock(mutex);
         say("shared_memory_tamper: the stream now has 0 values, 4294967295 ms apart\n");
     } else if (strcmp(what, "--value") == 0) {
-        waitForFirstValue();
-        lock();
+        waitForFirstValue(mutex, block);
+        lock(mutex);
         block->value = (LONG)value;
-        unlock();
+        unlock(mutex);
         say("shared_memory_tamper: the first value is now %ld\n", value);
     } else {
         /* A reader's take sets "emptied", which the writer waits for -- but
          * the writer first pauses (--interval), so we take it instead. */
-        waitForFirstValue();
+        waitForFirstValue(mutex, block);
         if (WaitForSingleObject(emptied, WAIT_MS) != WAIT_OBJECT_0)
             fatal("no reader took a value within %d ms", WAIT_MS);
-        lock();
+        lock(mutex);
         block->sequence += 2;
         block->value = 1;
         value = (long)block->sequence;
-        unlock();
+        unlock(mutex);
         if (!SetEvent(filled))
             errExit("SetEvent %s", names.filled.text);
         say("shared_memory_tamper: the block now claims value %ld, and is filled\n", value);
@@ -143,8 +140,13 @@ int main(int argc, char *argv[])
 
     if (!UnmapViewOfFile(block))
         errExit("UnmapViewOfFile");
-    if (!CloseHandle(mapping) || !CloseHandle(mutex) || !CloseHandle(filled) ||
-        !CloseHandle(emptied))
-        errExit("CloseHandle");
+    if (!CloseHandle(mapping))
+        errExit("CloseHandle (mapping)");
+    if (!CloseHandle(mutex))
+        errExit("CloseHandle (mutex)");
+    if (!CloseHandle(filled))
+        errExit("CloseHandle (filled)");
+    if (!CloseHandle(emptied))
+        errExit("CloseHandle (emptied)");
     return 0;
 }
