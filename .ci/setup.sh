@@ -1,6 +1,6 @@
 # Sourced by .ci/run and .ci/tour: installs what the Linux build needs when it
 # is missing -- CMake, make, the MinGW-w64 cross compiler, Wine, iproute2,
-# Xvfb, tmux -- from Debian's (or Ubuntu's) packages. Needs root, or sudo.
+# Xvfb, tmux, clang-format 14 -- from Debian's (or Ubuntu's) packages. Needs root, or sudo.
 missing=()
 command -v cmake >/dev/null || missing+=(cmake)
 command -v make >/dev/null || missing+=(make)
@@ -21,11 +21,18 @@ wantsPreloader() {
     ! dpkg -s wine64-preloader >/dev/null 2>&1 &&
         apt-cache show wine64-preloader >/dev/null 2>&1
 }
-if ((${#missing[@]} > 0)) || wantsPreloader; then
+# .ci/run's layout check wants clang-format 14 itself: each version lays
+# code out a little differently. Where no such package is (then the check
+# is skipped, saying so), nothing is asked for.
+wantsFormatter() {
+    ! command -v clang-format-14 >/dev/null && apt-cache show clang-format-14 >/dev/null 2>&1
+}
+if ((${#missing[@]} > 0)) || wantsPreloader || ! command -v clang-format-14 >/dev/null; then
     sudo=""
     [[ $(id -u) -ne 0 ]] && sudo=sudo
     $sudo apt-get update
     wantsPreloader && missing+=(wine64-preloader)
+    wantsFormatter && missing+=(clang-format-14)
     echo "setup: installing ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
