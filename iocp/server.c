@@ -1,64 +1,57 @@
 /* server.c -- iocp_server: the report's listing 12, fixed.
  *
- * sockets_server's line service on an I/O completion port: every accept, read and write is
- * overlapped (AcceptEx, WSARecv, WSASend), and a fixed pool of worker threads takes the
- * completions off one port, so a thousand clients cost a thousand small contexts, not a
- * thousand threads. Protocol: sockets/sockets.h; client: sockets_client (sockets/client.c).
+ * sockets_server's line service on an I/O completion port. As in the listing, main accepts the
+ * clients and gives each socket to one port; every read and write is overlapped, and a fixed
+ * pool of worker threads takes the completions off the port: a thousand clients cost a thousand
+ * small contexts, not threads. Protocol: sockets/sockets.h; client: sockets/client.c.
  *
  * Usage: iocp_server [--host ADDR] [--port N] [--threads N] [--max-clients N]
  *
  * What the listing got wrong, and what this program does instead:
+ *  - bind, listen and WSAAccept went unchecked, and a SOCKET was printed with %d: each is
+ *    checked, and a client is named by its address.
  *  - WSARecv and WSASend went unchecked: each outcome (done, pending, failed) is handled.
  *  - One OVERLAPPED served operations in flight at once, so one completion could pass for
  *    another: each operation has its own.
  *  - The per-user blocks leaked: a context is freed, once, when its last operation completes.
  *  - Partial sends were ignored: the rest is sent.
- *  - _strdup where it meant to upper-case: each line, split at '\n' however TCP delivers it,
- *    gets replyTo()'s answer (sockets.h).
- * Added: several AcceptEx calls wait, so a burst of clients never waits; a send a client leaves
- * untaken for SK_SEND_TIMEOUT_MS is cancelled, ending its session; a clean stop on Ctrl-C or
- * --max-clients (stop()).
+ *  - _strdup where it meant to upper-case: each line, however TCP cuts it, gets replyTo()'s answer.
+ *  - No way to stop: Ctrl-C or --max-clients end it cleanly (stop()).
+ * Added: a send a client leaves untaken for SK_SEND_TIMEOUT_MS is cancelled, ending its session.
  */
 #include "sockets.h"
 #include "args.h"
 
-#include <mswsock.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage[] =
     "Usage: iocp_server [--host ADDR] [--port N] [--threads N] [--max-clients N]\n"
-    "Serves sockets.h's line protocol (client: sockets_client) from one I/O\n"
-    "completion port and a pool of worker threads. Stops on Ctrl-C.\n"
+    "Serves sockets.h's line protocol from an I/O completion port and a pool of\n"
+    "worker threads (client: sockets_client). Stops on Ctrl-C.\n"
     "  --host ADDR      address to listen on (default " SK_DEFAULT_HOST "; or ::1, 0.0.0.0, ::)\n"
     "  --port N         TCP port (default " SK_DEFAULT_PORT "; 0: any free port)\n"
     "  --threads N      worker threads (default 2, as in the listing)\n"
     "  --max-clients N  stop once N clients have been served and have gone\n"
     "  --help           show this text\n";
 
-#define ADDRESS_BYTES ((DWORD)sizeof(SOCKADDR_STORAGE) + 16) /* AcceptEx wants 16 over */
-
-#define ACCEPTS_PENDING 16          /* AcceptEx calls kept waiting */
 #define IN_BYTES (2 * SK_MAX_LINE)  /* an unfinished line, and room to read */
 #define OUT_BYTES (4 * SK_MAX_LINE) /* replies on their way */
 #define SWEEP_MS 100                /* how often main sweeps (sweep()) */
 #define STOP_WAIT_MS 10000          /* stopping: the I/O must drain within this */
-#define EXIT_KEY 0                  /* completion keys: main's wake-up packets; */
-#define LISTENER_KEY 1              /* an accept; any other: the connection's address */
+#define EXIT_KEY 0                  /* the key of main's wake-up packets */
 
-/* libuv's shape. Each operation has its own OVERLAPPED, and the port hands back its address
- * with the key of the socket it was started on: an accept's is the listener's, and
- * CONTAINING_RECORD finds its connection; a connection's socket has the connection for its key.
- * A connection has one operation in flight at a time (read, answer the complete lines, write
- * the answers, read again): one thread at a time works on it, its buffers need no lock, and TCP
- * holds back a client that sends faster than it reads. Its references count the operations in
- * flight: a worker starts the next before it drops the finished one's, so the count reaches 0,
- * and the context is freed, once, when nothing more can complete. */
+/* A connection's socket has the connection for its completion key, and each operation its own
+ * OVERLAPPED: the port hands back both. One operation is in flight at a time (read, answer the
+ * complete lines, write the answers, read again), so one thread at a time works on it, its
+ * buffers need no lock, and TCP holds back a client that sends faster than it reads. The
+ * references count operations in flight: a worker starts the next before it drops the finished
+ * one's, so the count reaches 0, freeing the context, once, when nothing more can complete. */
 typedef struct Connection {
-    OVERLAPPED accept, receive, send;
+    OVERLAPPED receive, send;
     SOCKET socket;
     volatile LONG references;
-    long number, lines;          /* number 0: not accepted yet */
+    long number, lines;
     const char *ending;          /* why the session ends; NULL while it goes on */
     volatile LONG64 sendStarted; /* GetTickCount64() when the send in flight began; 0: none */
     size_t inLength, outLength, outSent;
@@ -66,12 +59,8 @@ typedef struct Connection {
     char in[IN_BYTES], out[OUT_BYTES];
 } Connection;
 
-/* What main and the workers share. The lock guards the list of contexts: taken a few times in
- * a connection's life, never for a read or a write. */
+/* Shared by main and the workers; the lock guards the list, never held for a read or write. */
 static HANDLE port, stopEvent;
-static SOCKET listener;
-static LPFN_ACCEPTEX acceptEx;
-static int family; /* the listening socket's */
 static long maxClients;
 static volatile LONG stopping, clientsAccepted, clientsServed;
 static CRITICAL_SECTION lock;
@@ -95,11 +84,9 @@ static void release(Connection *c)
     if (c->next != NULL)
         c->next->previous = c->previous;
     LeaveCriticalSection(&lock);
-    if (c->number != 0) {
-        say("client %ld: closed after %ld lines: %s\n", c->number, c->lines, c->ending);
-        if (InterlockedIncrement(&clientsServed) == maxClients && !SetEvent(stopEvent))
-            errExit("SetEvent");
-    }
+    say("client %ld: closed after %ld lines: %s\n", c->number, c->lines, c->ending);
+    if (InterlockedIncrement(&clientsServed) == maxClients && !SetEvent(stopEvent))
+        errExit("SetEvent");
     if (closesocket(c->socket) == SOCKET_ERROR)
         errMsgWSA("closesocket (client %ld)", c->number);
     if (!HeapFree(GetProcessHeap(), 0, c))
@@ -109,7 +96,7 @@ static void release(Connection *c)
 /* A client that went away, or main's cancel, is how a session may end; the rest is reported. */
 static void noteFailure(Connection *c, DWORD error, const char *call)
 {
-    const char *ending = "a Winsock call failed";
+    const char *ending = "a call failed";
 
     if (error == WSA_OPERATION_ABORTED) /* by sweep() */
         ending = stopping ? "cancelled: the server is stopping" : "it did not read its replies";
@@ -121,9 +108,9 @@ static void noteFailure(Connection *c, DWORD error, const char *call)
         c->ending = ending;
 }
 
-/* Done at once (0) and pending both end in a packet on the port -- we do not set
- * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS -- so a worker handles both. A failure posts nothing:
- * its reference goes here (never the last: the caller holds one, for its own operation). */
+/* Done at once (0) and pending both post a packet (no FILE_SKIP_COMPLETION_PORT_ON_SUCCESS),
+ * which a worker handles. A failure posts nothing: its reference goes here (never the last:
+ * the caller holds one, for its own operation). */
 static void checkStarted(Connection *c, int result, const char *call)
 {
     if (result == SOCKET_ERROR && WSAGetLastError() != WSA_IO_PENDING) {
@@ -156,9 +143,8 @@ static void startSend(Connection *c)
     checkStarted(c, WSASend(c->socket, &buffer, 1, NULL, 0, &c->send, NULL), "WSASend");
 }
 
-/* Answers the complete lines in c->in while a reply still fits in c->out, and keeps the rest.
- * Once c->out is empty, what is kept is an unfinished line of at most SK_MAX_LINE + 1 bytes
- * (more is too long), so a receive always has room. */
+/* Answers the complete lines in c->in while a reply fits in c->out, and keeps the rest: with
+ * c->out empty, an unfinished line of SK_MAX_LINE + 1 bytes at most, so a receive has room. */
 static void answerLines(Connection *c)
 {
     char *line = c->in, *newline;
@@ -201,79 +187,11 @@ static void carryOn(Connection *c)
     } else if (shutdown(c->socket, SD_SEND) == SOCKET_ERROR) {
         noteFailure(c, (DWORD)WSAGetLastError(), "shutdown");
     } else {
-        /* Our FIN follows the last reply. Closing now, with input unread, would send a reset
-         * instead, which can destroy that reply on its way: read and drop until the client
-         * closes its end (onReceived). */
+        /* Our FIN follows the last reply. Closing with input unread would send a reset, which
+         * can destroy that reply on its way: read and drop until the client closes (onReceived). */
         c->inLength = 0;
         startReceive(c);
     }
-}
-
-/* Posts an AcceptEx with a fresh context. */
-static void startAccept(void)
-{
-    Connection *c = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *c);
-    DWORD bytes;
-
-    if (c == NULL) {
-        warn("HeapAlloc: no memory for a connection");
-        return;
-    }
-    c->socket = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
-    if (c->socket == INVALID_SOCKET) {
-        errMsgWSA("WSASocketW");
-        if (!HeapFree(GetProcessHeap(), 0, c))
-            errMsg("HeapFree");
-        return;
-    }
-    c->references = 1;           /* the accept's */
-    EnterCriticalSection(&lock); /* listed before anything can release it */
-    c->next = connections;
-    if (connections != NULL)
-        connections->previous = c;
-    connections = c;
-    LeaveCriticalSection(&lock);
-    /* The two addresses land in c->in; no data is awaited with the accept. */
-    if (!acceptEx(listener, c->socket, c->in, 0, ADDRESS_BYTES, ADDRESS_BYTES, &bytes,
-                  &c->accept) &&
-        WSAGetLastError() != ERROR_IO_PENDING) {
-        errMsgWSA("AcceptEx");
-        release(c);
-    }
-}
-
-static void onAccepted(Connection *c, DWORD error)
-{
-    SOCKADDR_STORAGE peer;
-    int length = (int)sizeof peer;
-    char address[SK_ADDRESS_TEXT];
-
-    if (stopping)
-        return;    /* no replacement, no new client: the context goes */
-    startAccept(); /* a replacement, whatever became of this accept */
-    if (error != 0) {
-        errMsgCode(error, "AcceptEx");
-        return;
-    }
-    /* The new socket takes on the listener's properties; without this, getpeername() and
-     * shutdown() fail on it. */
-    if (setsockopt(c->socket, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (const char *)&listener,
-                   (int)sizeof listener) == SOCKET_ERROR) {
-        errMsgWSA("setsockopt SO_UPDATE_ACCEPT_CONTEXT");
-        return;
-    }
-    if (CreateIoCompletionPort((HANDLE)c->socket, port, (ULONG_PTR)c, 0) == NULL) {
-        errMsg("CreateIoCompletionPort (client socket)");
-        return;
-    }
-    if (getpeername(c->socket, (struct sockaddr *)&peer, &length) == SOCKET_ERROR)
-        snprintf(address, sizeof address, "(unknown address)"); /* it has gone already */
-    else
-        formatAddress((struct sockaddr *)&peer, length, address);
-    c->number = InterlockedIncrement(&clientsAccepted);
-    say("client %ld: connected from %s\n", c->number, address);
-    c->outLength = (size_t)snprintf(c->out, OUT_BYTES, "%s\n", SK_GREETING);
-    startSend(c);
 }
 
 static void onReceived(Connection *c, DWORD bytes, DWORD error)
@@ -317,19 +235,15 @@ static DWORD WINAPI worker(LPVOID unused)
             errExit("GetQueuedCompletionStatus");
         if (key == EXIT_KEY)
             return 0;
-        c = key == LISTENER_KEY ? CONTAINING_RECORD(overlapped, Connection, accept)
-                                : (Connection *)key;
+        c = (Connection *)key;
         error = ok ? 0 : GetLastError();
         /* The port gives a failed socket operation a system code (64 for a reset);
          * WSAGetOverlappedResult gives the Winsock one (10054). */
-        if (error != 0 && key != LISTENER_KEY &&
-            !WSAGetOverlappedResult(c->socket, overlapped, &bytes, FALSE, &flags))
+        if (error != 0 && !WSAGetOverlappedResult(c->socket, overlapped, &bytes, FALSE, &flags))
             error = (DWORD)WSAGetLastError();
         if (stopping) /* whatever completes now ends its session: nothing new starts */
             error = WSA_OPERATION_ABORTED;
-        if (key == LISTENER_KEY)
-            onAccepted(c, error);
-        else if (overlapped == &c->receive)
+        if (overlapped == &c->receive)
             onReceived(c, bytes, error);
         else
             onSent(c, bytes, error);
@@ -337,9 +251,48 @@ static DWORD WINAPI worker(LPVOID unused)
     }
 }
 
-/* Main's sweep. A client that does not read its replies would leave our send pending for ever:
- * after SK_SEND_TIMEOUT_MS it is cancelled, and its completion, aborted, ends the session.
- * Stopping, every operation is cancelled. Returns how many contexts are left. */
+/* A client waits (or none after all): accept it, give its socket to the port, greet it. The new
+ * socket takes on the listener's non-blocking mode and event (WSAEventSelect), which do not
+ * matter: overlapped calls never block, and a connected socket raises no FD_ACCEPT. */
+static void acceptClient(SOCKET listener)
+{
+    SOCKADDR_STORAGE peer;
+    int length = (int)sizeof peer;
+    char address[SK_ADDRESS_TEXT];
+    Connection *c;
+    SOCKET s = accept(listener, (struct sockaddr *)&peer, &length);
+
+    if (s == INVALID_SOCKET) {
+        if (WSAGetLastError() != WSAEWOULDBLOCK && WSAGetLastError() != WSAECONNRESET)
+            errExitWSA("accept");
+        return; /* none waits after all, or it gave up */
+    }
+    c = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof *c);
+    if (c == NULL)
+        fatal("HeapAlloc: no memory for a client");
+    c->socket = s;
+    c->references = 1; /* main's, while it starts the session */
+    c->number = ++clientsAccepted;
+    formatAddress((struct sockaddr *)&peer, length, address);
+    say("client %ld: connected from %s\n", c->number, address);
+    EnterCriticalSection(&lock);
+    c->next = connections;
+    if (connections != NULL)
+        connections->previous = c;
+    connections = c;
+    LeaveCriticalSection(&lock);
+    if (CreateIoCompletionPort((HANDLE)s, port, (ULONG_PTR)c, 0) == NULL) {
+        noteFailure(c, GetLastError(), "CreateIoCompletionPort (client socket)");
+    } else {
+        c->outLength = (size_t)snprintf(c->out, OUT_BYTES, "%s\n", SK_GREETING);
+        startSend(c);
+    }
+    release(c);
+}
+
+/* A client that does not read its replies leaves our send pending for ever: after
+ * SK_SEND_TIMEOUT_MS main's sweep cancels it, and the completion, aborted, ends the session.
+ * Stopping, it cancels every operation. Returns how many contexts are left. */
 static long sweep(void)
 {
     ULONGLONG now = GetTickCount64(), started;
@@ -347,8 +300,6 @@ static long sweep(void)
     long left = 0;
 
     EnterCriticalSection(&lock); /* the list, and every context on it, stay */
-    if (stopping && !CancelIoEx((HANDLE)listener, NULL) && GetLastError() != ERROR_NOT_FOUND)
-        errMsg("CancelIoEx (listening socket)");
     for (c = connections; c != NULL; c = c->next, left++) {
         started = (ULONGLONG)InterlockedCompareExchange64(&c->sendStarted, 0, 0);
         if ((stopping || (started != 0 && now - started >= SK_SEND_TIMEOUT_MS)) &&
@@ -360,18 +311,17 @@ static long sweep(void)
     return left;
 }
 
-/* Listens on the first address getaddrinfo gives for host, opens the port, posts the accepts
- * and starts the workers. */
-static void start(const char *host, const char *service, HANDLE threads[], long threadCount)
+/* Listens on host's first address (a waiting client sets acceptReady); starts the workers. */
+static SOCKET start(const char *host, const char *service, HANDLE threads[], long threadCount,
+                    HANDLE acceptReady)
 {
-    ADDRINFOA hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *found;
+    ADDRINFOA hints = {.ai_socktype = SOCK_STREAM}, *found; /* AF_UNSPEC: IPv4 or IPv6 */
     SOCKADDR_STORAGE bound;
-    int length = (int)sizeof bound, error, i;
+    int length = (int)sizeof bound, error;
     char address[SK_ADDRESS_TEXT];
-    GUID acceptExId = WSAID_ACCEPTEX;
     BOOL exclusive = TRUE;
+    SOCKET listener;
     WSADATA wsa;
-    DWORD bytes;
     long t;
 
     error = WSAStartup(MAKEWORD(2, 2), &wsa);
@@ -380,11 +330,10 @@ static void start(const char *host, const char *service, HANDLE threads[], long 
     error = getaddrinfo(host, service, &hints, &found);
     if (error != 0)
         errExitCode((DWORD)error, "getaddrinfo %s", host);
-    family = found->ai_family;
     formatAddress(found->ai_addr, (int)found->ai_addrlen, address);
-    listener = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+    listener = socket(found->ai_family, SOCK_STREAM, IPPROTO_TCP);
     if (listener == INVALID_SOCKET)
-        errExitWSA("WSASocketW");
+        errExitWSA("socket");
     /* No other program may bind this port while we hold it. */
     if (setsockopt(listener, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&exclusive,
                    (int)sizeof exclusive) == SOCKET_ERROR)
@@ -397,52 +346,39 @@ static void start(const char *host, const char *service, HANDLE threads[], long 
     if (getsockname(listener, (struct sockaddr *)&bound, &length) == SOCKET_ERROR)
         errExitWSA("getsockname");
     formatAddress((struct sockaddr *)&bound, length, address); /* port 0: the real one */
-    /* AcceptEx belongs to the socket's provider: ask it for the function. */
-    if (WSAIoctl(listener, SIO_GET_EXTENSION_FUNCTION_POINTER, &acceptExId,
-                 (DWORD)sizeof acceptExId, &acceptEx, (DWORD)sizeof acceptEx, &bytes, NULL,
-                 NULL) == SOCKET_ERROR)
-        errExitWSA("WSAIoctl SIO_GET_EXTENSION_FUNCTION_POINTER");
+    /* A blocking accept() cannot be woken by Ctrl-C: main waits for this event instead. */
+    if (WSAEventSelect(listener, acceptReady, FD_ACCEPT) == SOCKET_ERROR)
+        errExitWSA("WSAEventSelect");
 
-    stopEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (stopEvent == NULL)
-        errExit("CreateEventW");
-    if (!SetConsoleCtrlHandler(onControl, TRUE))
-        errExit("SetConsoleCtrlHandler");
     InitializeCriticalSection(&lock);
     /* One port for every socket; at most threadCount workers run at once. */
     port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, (DWORD)threadCount);
     if (port == NULL)
         errExit("CreateIoCompletionPort");
-    if (CreateIoCompletionPort((HANDLE)listener, port, LISTENER_KEY, 0) == NULL)
-        errExit("CreateIoCompletionPort (listening socket)");
-    for (i = 0; i < ACCEPTS_PENDING; i++)
-        startAccept();
-    if (connections == NULL) /* (no worker runs yet to release one) */
-        fatal("no AcceptEx could be posted");
     for (t = 0; t < threadCount; t++) {
         threads[t] = CreateThread(NULL, 0, worker, NULL, 0, NULL);
         if (threads[t] == NULL)
             errExit("CreateThread");
     }
     say("iocp_server: %ld worker threads, listening on %s\n", threadCount, address);
+    return listener;
 }
 
 /* Each cancelled operation completes, aborted, and drops its reference: the contexts free
- * themselves. A worker may start an operation just after a sweep, so main sweeps until no
- * context is left. Then nothing is in flight and nothing uses the listening socket: close it,
- * wake the workers with a null key, and join them. */
-static void stop(HANDLE threads[], long threadCount)
+ * themselves. A worker may start an operation after a sweep, so main sweeps until none is
+ * left; then nothing is in flight: wake the workers with a null key, and join them. */
+static void stop(SOCKET listener, HANDLE threads[], long threadCount)
 {
     long left, t, waited;
 
-    InterlockedExchange(&stopping, 1); /* no new client, no new operation */
+    InterlockedExchange(&stopping, 1); /* no new operation */
+    if (closesocket(listener) == SOCKET_ERROR)
+        errMsgWSA("closesocket (listening socket)");
     for (waited = 0; (left = sweep()) != 0; waited += SWEEP_MS) {
         if (waited >= STOP_WAIT_MS)
             fatal("%ld contexts still have I/O in flight after %d s", left, STOP_WAIT_MS / 1000);
         Sleep(SWEEP_MS);
     }
-    if (closesocket(listener) == SOCKET_ERROR)
-        errMsgWSA("closesocket (listening socket)");
     for (t = 0; t < threadCount; t++)
         if (!PostQueuedCompletionStatus(port, 0, EXIT_KEY, NULL))
             errExit("PostQueuedCompletionStatus");
@@ -451,8 +387,8 @@ static void stop(HANDLE threads[], long threadCount)
     for (t = 0; t < threadCount; t++)
         if (!CloseHandle(threads[t]))
             errExit("CloseHandle (worker thread)");
-    if (!CloseHandle(port) || !CloseHandle(stopEvent))
-        errExit("CloseHandle");
+    if (!CloseHandle(port))
+        errExit("CloseHandle (port)");
     DeleteCriticalSection(&lock);
     if (WSACleanup() == SOCKET_ERROR)
         errExitWSA("WSACleanup");
@@ -462,8 +398,10 @@ int main(int argc, char *argv[])
 {
     const char *host = SK_DEFAULT_HOST;
     char service[8] = SK_DEFAULT_PORT;
-    HANDLE threads[MAXIMUM_WAIT_OBJECTS];
+    HANDLE threads[MAXIMUM_WAIT_OBJECTS], waitFor[2]; /* a client waits; Ctrl-C or the last */
     long threadCount = 2;
+    ULONGLONG nextSweep = 0;
+    SOCKET listener;
     DWORD wait;
     int i;
 
@@ -484,15 +422,29 @@ int main(int argc, char *argv[])
         else
             usageErr("unknown argument \"%s\"", argv[i]);
     }
+    waitFor[0] = CreateEventW(NULL, FALSE, FALSE, NULL); /* resets itself as a wait returns */
+    waitFor[1] = stopEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (waitFor[0] == NULL || stopEvent == NULL)
+        errExit("CreateEventW");
+    if (!SetConsoleCtrlHandler(onControl, TRUE))
+        errExit("SetConsoleCtrlHandler");
 
-    start(host, service, threads, threadCount);
-    while ((wait = WaitForSingleObject(stopEvent, SWEEP_MS)) == WAIT_TIMEOUT)
-        sweep(); /* the workers serve; main only sweeps */
-    if (wait != WAIT_OBJECT_0)
-        errExit("WaitForSingleObject");
+    listener = start(host, service, threads, threadCount, waitFor[0]); /* the workers serve */
+    while ((wait = WaitForMultipleObjects(2, waitFor, FALSE, SWEEP_MS)) != WAIT_OBJECT_0 + 1) {
+        if (wait == WAIT_OBJECT_0)
+            acceptClient(listener); /* accept() sets the event again if more wait */
+        else if (wait != WAIT_TIMEOUT)
+            errExit("WaitForMultipleObjects");
+        if (GetTickCount64() >= nextSweep) {
+            sweep();
+            nextSweep = GetTickCount64() + SWEEP_MS;
+        }
+    }
     say("iocp_server: %s, stopping\n",
         maxClients != 0 && clientsServed >= maxClients ? "--max-clients reached" : "Ctrl-C");
-    stop(threads, threadCount);
+    stop(listener, threads, threadCount);
+    if (!CloseHandle(waitFor[0]) || !CloseHandle(stopEvent))
+        errExit("CloseHandle");
     say("iocp_server: stopped, %ld clients served, all contexts freed\n", clientsServed);
     return 0;
 }
