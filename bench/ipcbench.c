@@ -6,14 +6,17 @@
  * peer echoes each message whole, and every reply is checked byte for byte against what was
  * sent. Each message has its own bytes (fillMessage), so a stale, shifted or mixed-up reply
  * cannot pass. A round trip is timed with QueryPerformanceCounter from the send to the last
- * byte of the reply. Mechanisms: ipcbench_links.c; the peer: ipcbench_peer.c.
+ * byte of the reply. Mechanisms: ipcbench_links.c; the peer: ipcbench_peer.c. With
+ * --lab-server the peer is the lab's named_pipe_server (ipcbench_lab.c): its figure, set
+ * against named_pipe_message's, is what the lab server costs over the raw mechanism.
  *
  * Usage: ipcbench [--mechanism NAME|all]... [--size BYTES]... [--count N] [--warmup N]
- *                 [--format table|csv|json] [--flip-byte N]
+ *                 [--format table|csv|json] [--lab-server PATH] [--flip-byte N]
  */
 #include "ipcbench.h"
 #include "args.h"
 #include "mailslot.h"
+#include "named_pipe.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -25,32 +28,42 @@
 
 /* The usage text gives these numbers as written; the compiler checks that they still agree. */
 _Static_assert(MS_MAX_MESSAGE == 424, "the usage text gives mailslot.h's limit as 424 bytes");
+_Static_assert(NP_MAX_MESSAGE == 65536, "the usage text and a note give named_pipe.h's limit");
 _Static_assert(IB_MAX_SIZE == 16777216, "the usage text gives IB_MAX_SIZE as 16777216");
 _Static_assert(DEFAULT_COUNT == 2000 && DEFAULT_WARMUP == 200, "the usage text gives them");
 
 static const char usage[] =
     "Usage: ipcbench [--mechanism NAME|all]... [--size BYTES]... [--count N] [--warmup N]\n"
-    "                [--format table|csv|json] [--flip-byte N]\n"
+    "                [--format table|csv|json] [--lab-server PATH] [--flip-byte N]\n"
     "Ping-pongs messages between this program and a peer it starts (itself), one mechanism\n"
     "and size at a time; the peer echoes each message whole, and every reply is checked byte\n"
     "for byte. Results on stdout, progress on stderr; exit 1 if any reply differs.\n"
     "  --mechanism NAME  anonymous_pipe, named_pipe_byte, named_pipe_message, mailslot,\n"
-    "                    shm_event, shm_spin, tcp, tcp_iocp, or all (the default); may repeat\n"
+    "                    shm_event, shm_spin, tcp, tcp_iocp, or all (the default); may repeat;\n"
+    "                    named_pipe_server: see --lab-server\n"
     "  --size BYTES      message size, 1 to 16777216 (16 MiB); may repeat (default 64, 4096\n"
     "                    and 65536). Mailslot messages stop at 424 bytes (mailslot.h's\n"
     "                    MS_MAX_MESSAGE): a bigger size is not run, and its row says so\n"
     "  --count N         measured round trips per mechanism and size (default 2000)\n"
     "  --warmup N        round trips before measuring, checked but not timed (default 200)\n"
     "  --format F        table (the default), csv or json\n"
-    "  --flip-byte N     for tests: the peer corrupts the middle byte of its reply to message\n"
-    "                    N (counting the warm-up), and ipcbench must catch it\n"
+    "  --lab-server PATH also runs mechanism named_pipe_server (alone if no --mechanism):\n"
+    "                    the lab's named_pipe_server at PATH as the peer, started with\n"
+    "                    --max-clients 1 and driven as a client, \"exit\" at the end; its\n"
+    "                    log is read and its count of messages checked. Compare its row\n"
+    "                    with named_pipe_message's. Sizes over 65536 bytes (named_pipe.h's\n"
+    "                    NP_MAX_MESSAGE) are not run\n"
+    "  --flip-byte N     for tests: ipcbench's own peer corrupts the middle byte of its reply\n"
+    "                    to message N (counting the warm-up), and ipcbench must catch it\n"
     "  --help            show this text\n"
     "Figures per mechanism and size: p50, p99 and max of the round trips in microseconds;\n"
     "messages/s is round trips per second; MB/s counts the bytes that crossed, both ways:\n"
     "count * size * 2 / the time of the measured round trips, in 10^6 bytes per second;\n"
     "cpu_ms_bench and cpu_ms_peer are user + kernel CPU milliseconds each process used during\n"
-    "the measured round trips (GetProcessTimes; the peer's is n/a under Wine, whose\n"
-    "GetProcessTimes on another process gives the caller's own). n/a: not measured.\n"
+    "the measured round trips, each by GetProcessTimes on itself: the peer hands its figure\n"
+    "back as it exits. named_pipe_server cannot: ipcbench times it from outside, which Wine\n"
+    "does not allow (its GetProcessTimes on another process gives the caller's own), so there\n"
+    "its cpu_ms_peer is n/a, and the note says so. n/a: not measured.\n"
     "With the defaults, --mechanism all takes about 20 s under Wine.\n";
 
 typedef struct {
@@ -59,7 +72,8 @@ typedef struct {
     int sizeCount;
     long count, warmup, flipMessage;
     Format format;
-    BOOL peer; /* the hidden --peer mode: the rest is in spec and benchPid */
+    const char *labServer; /* --lab-server: named_pipe_server's .exe; NULL: none */
+    BOOL peer;             /* the hidden --peer mode: the rest is in spec and benchPid */
     RunSpec spec;
     DWORD benchPid;
 } Options;
@@ -71,7 +85,8 @@ const char *const mechanismNames[MECHANISM_COUNT] = {"anonymous_pipe",
                                                      "shm_event",
                                                      "shm_spin",
                                                      "tcp",
-                                                     "tcp_iocp"};
+                                                     "tcp_iocp",
+                                                     "named_pipe_server"};
 
 static Mechanism mechanismNamed(const char *name)
 {
@@ -91,7 +106,7 @@ static void chooseMechanism(const char *name, Options *options)
         options->chosen[mechanismNamed(name)] = TRUE;
         return;
     }
-    for (m = 0; m < MECHANISM_COUNT; m++)
+    for (m = 0; m < PEERED_COUNT; m++) /* named_pipe_server comes with its --lab-server */
         options->chosen[m] = TRUE;
 }
 
@@ -113,7 +128,8 @@ static void addSize(const char *text, Options *options)
     options->sizes[options->sizeCount++] = getNumber(text, 1, IB_MAX_SIZE, "--size");
 }
 
-/* The hidden options startPeer() gives the peer, besides --size, --count and --flip-byte. */
+/* The hidden options startPeer() gives the peer, besides --size, --count, --warmup and
+ * --flip-byte. */
 static BOOL peerOption(int argc, char *argv[], int *i, Options *options)
 {
     const char *option = argv[*i];
@@ -154,6 +170,8 @@ static void parseOptions(int argc, char *argv[], Options *options)
             options->warmup = getNumber(optionValue(argc, argv, &i), 0, IB_MAX_COUNT, "--warmup");
         else if (strcmp(argv[i], "--format") == 0)
             options->format = formatNamed(optionValue(argc, argv, &i));
+        else if (strcmp(argv[i], "--lab-server") == 0)
+            options->labServer = optionValue(argc, argv, &i);
         else if (strcmp(argv[i], "--flip-byte") == 0)
             options->flipMessage = getNumber(optionValue(argc, argv, &i), 1, 2 * IB_MAX_COUNT,
                                              "--flip-byte");
@@ -162,7 +180,11 @@ static void parseOptions(int argc, char *argv[], Options *options)
     }
     for (m = 0; m < MECHANISM_COUNT; m++)
         chosen += options->chosen[m];
-    for (m = 0; m < MECHANISM_COUNT && chosen == 0; m++)
+    if (options->chosen[NAMED_PIPE_SERVER] && options->labServer == NULL)
+        usageErr("named_pipe_server wants --lab-server PATH");
+    options->chosen[NAMED_PIPE_SERVER] = options->labServer != NULL;
+    /* No --mechanism: all of ipcbench's own, unless --lab-server asks for the server alone. */
+    for (m = 0; m < PEERED_COUNT && chosen == 0 && options->labServer == NULL; m++)
         options->chosen[m] = TRUE;
     if (options->sizeCount == 0) {
         options->sizes[0] = 64;
@@ -175,10 +197,13 @@ static void parseOptions(int argc, char *argv[], Options *options)
 /* The peer's run, from its command line: --count is the total, the warm-up included. */
 static void peerSpec(Options *options)
 {
-    if (options->sizeCount != 1 || options->spec.name[0] == '\0' || options->benchPid == 0)
-        usageErr("--peer wants one --size, --name and --bench-pid");
+    if (options->sizeCount != 1 || options->spec.name[0] == '\0' || options->benchPid == 0 ||
+        options->spec.mechanism >= PEERED_COUNT || options->warmup >= options->count)
+        usageErr("--peer wants one of ipcbench's mechanisms, one --size, --name, --bench-pid, "
+                 "and a --warmup under --count");
     options->spec.size = options->sizes[0];
     options->spec.total = options->count;
+    options->spec.warmup = options->warmup;
     options->spec.flipMessage = options->flipMessage;
 }
 
@@ -214,8 +239,8 @@ static PROCESS_INFORMATION startPeer(const RunSpec *spec, const Link *link)
     if (spec->flipMessage > 0)
         snprintf(flip, sizeof flip, " --flip-byte %ld", spec->flipMessage);
     snprintf(text, sizeof text,
-             "--peer %s --size %ld --count %ld --name %s --bench-pid %lu --port %u%s",
-             mechanismNames[spec->mechanism], spec->size, spec->total, spec->name,
+             "--peer %s --size %ld --count %ld --warmup %ld --name %s --bench-pid %lu --port %u%s",
+             mechanismNames[spec->mechanism], spec->size, spec->total, spec->warmup, spec->name,
              GetCurrentProcessId(), spec->port, flip);
     if (MultiByteToWideChar(CP_UTF8, 0, text, -1, arguments, ARRAYSIZE(arguments)) == 0)
         errExit("MultiByteToWideChar");
@@ -273,32 +298,34 @@ static void checkReply(const RunSpec *spec, long message, const unsigned char *s
           mechanismNames[spec->mechanism], spec->size, message, i, sent[i], reply[i]);
 }
 
-/* The warm-up, then the measured round trips; the CPU times cover only the latter. */
-static void measure(Link *link, const RunSpec *spec, long warmup, HANDLE peer, Watchdog *watch,
+/* The warm-up, then the measured round trips; the CPU times cover only the latter. The bench
+ * times the other process only if timeOther (the lab server, not under Wine: runsOnWine()); its
+ * own peer times itself, and run() takes that figure from its report. */
+static void measure(Link *link, const RunSpec *spec, HANDLE other, BOOL timeOther, Watchdog *watch,
                     Result *result)
 {
     unsigned char *sent = allocate((size_t)spec->size), *reply = allocate((size_t)spec->size);
     LONGLONG *ticks = allocate((size_t)result->count * sizeof *ticks);
-    double cpuBench = 0, cpuPeer = 0;
+    double cpuBench = 0, cpuOther = 0;
     LARGE_INTEGER frequency;
     LONGLONG ticksTaken;
     long message;
 
     for (message = 1; message <= spec->total; message++) {
-        if (message == warmup + 1) {
+        if (message == spec->warmup + 1) {
             cpuBench = cpuMs(GetCurrentProcess());
-            cpuPeer = cpuMs(peer);
+            cpuOther = timeOther ? cpuMs(other) : 0;
         }
         fillMessage(sent, spec->size, message);
         ticksTaken = roundTrip(link, spec, message, sent, reply);
-        checkReply(spec, message, sent, reply, peer, watch);
-        if (message > warmup)
-            ticks[message - warmup - 1] = ticksTaken;
+        checkReply(spec, message, sent, reply, other, watch);
+        if (message > spec->warmup)
+            ticks[message - spec->warmup - 1] = ticksTaken;
         InterlockedIncrement(&watch->progress);
     }
     result->cpuMsBench = cpuMs(GetCurrentProcess()) - cpuBench;
-    result->cpuMsPeer = cpuMs(peer) - cpuPeer;
-    result->peerCpuKnown = !runsOnWine();
+    result->cpuMsPeer = timeOther ? cpuMs(other) - cpuOther : 0;
+    result->peerCpuKnown = timeOther;
     if (!QueryPerformanceFrequency(&frequency))
         errExit("QueryPerformanceFrequency");
     summarise(result, ticks, result->count, frequency.QuadPart);
@@ -308,7 +335,7 @@ static void measure(Link *link, const RunSpec *spec, long warmup, HANDLE peer, W
 }
 
 /* The link is closed: a stream's peer reads its end and exits 0, any other when it is done. */
-static void awaitPeer(HANDLE peer)
+static void awaitPeer(HANDLE peer, const char *name)
 {
     DWORD code;
 
@@ -316,48 +343,96 @@ static void awaitPeer(HANDLE peer)
     case WAIT_OBJECT_0: break;
     case WAIT_TIMEOUT:
         if (!TerminateProcess(peer, 1))
-            errMsg("TerminateProcess (the peer)");
-        fatal("the peer did not exit within %d s of the run's end (ended)",
+            errMsg("TerminateProcess (%s)", name);
+        fatal("%s did not exit within %d s of the run's end (ended)", name,
               IB_IDLE_LIMIT_MS / 1000);
-    default: errExit("WaitForSingleObject (the peer)");
+    default: errExit("WaitForSingleObject (%s)", name);
     }
     if (!GetExitCodeProcess(peer, &code))
-        errExit("GetExitCodeProcess (the peer)");
+        errExit("GetExitCodeProcess (%s)", name);
     if (code != 0)
-        fatal("the peer exited with code %lu", code);
+        fatal("%s exited with code %lu", name, code);
 }
 
-static void run(const Options *options, Mechanism mechanism, long size, int number, Result *result)
+/* ipcbench's own peer: it hands back its CPU time in the report once it has exited. */
+static void runWithPeer(RunSpec *spec, Result *result)
 {
-    RunSpec spec = {mechanism, size, options->warmup + options->count, "", 0, options->flipMessage};
     PROCESS_INFORMATION peer;
+    PeerReport *report;
+    HANDLE reportMapping;
     Watchdog watch;
     Link link;
 
-    memset(result, 0, sizeof *result);
-    result->mechanism = mechanism;
-    result->size = size;
-    result->note = "";
-    if (mechanism == MAILSLOT && size > MS_MAX_MESSAGE) {
-        result->note = "not run: over the " MS_TEXT(MS_MAX_MESSAGE) "-byte mailslot limit";
-        return;
-    }
-    result->count = options->count;
-    result->measured = TRUE;
-    snprintf(spec.name, sizeof spec.name, "winipc_ipcbench_%lu_%d", GetCurrentProcessId(), number);
-    prepareBenchLink(&link, &spec);
-    peer = startPeer(&spec, &link);
+    report = openPeerReport(spec, TRUE, &reportMapping);
+    prepareBenchLink(&link, spec);
+    peer = startPeer(spec, &link);
     startWatchdog(&watch, peer.hProcess, "the peer", TRUE, IB_IDLE_LIMIT_MS);
-    connectBenchLink(&link, &spec, peer.hProcess);
-    measure(&link, &spec, options->warmup, peer.hProcess, &watch, result);
+    connectBenchLink(&link, spec, peer.hProcess);
+    measure(&link, spec, peer.hProcess, FALSE, &watch, result);
     InterlockedExchange(&watch.ending, 1);
     closeLink(&link);
-    awaitPeer(peer.hProcess);
+    awaitPeer(peer.hProcess, "the peer");
     stopWatchdog(&watch);
+    result->peerCpuKnown = report->written == 1;
+    result->cpuMsPeer = report->cpuMs;
+    closePeerReport(report, reportMapping);
     if (!CloseHandle(peer.hThread))
         errExit("CloseHandle (the peer's thread)");
     if (!CloseHandle(peer.hProcess))
         errExit("CloseHandle (the peer)");
+}
+
+/* The lab's named_pipe_server as the peer: "exit" ends its session, and it exits. */
+static void runWithLabServer(const char *path, RunSpec *spec, Result *result)
+{
+    LabServer lab;
+    Watchdog watch;
+    Link link;
+
+    startLabServer(&lab, path, spec);
+    startWatchdog(&watch, lab.process.hProcess, "named_pipe_server", TRUE, IB_IDLE_LIMIT_MS);
+    openServerLink(&link, spec, lab.process.hProcess);
+    measure(&link, spec, lab.process.hProcess, !runsOnWine(), &watch, result);
+    sayExit(&link);
+    InterlockedExchange(&watch.ending, 1);
+    closeLink(&link);
+    awaitPeer(lab.process.hProcess, "named_pipe_server");
+    stopWatchdog(&watch);
+    endLabServer(&lab, spec);
+    if (!result->peerCpuKnown)
+        result->note = "server CPU n/a: Wine cannot time another process";
+}
+
+/* Why a run cannot be made, or NULL: a message over the limit of what carries it. */
+static const char *notRunnable(Mechanism mechanism, long size)
+{
+    if (mechanism == MAILSLOT && size > MS_MAX_MESSAGE)
+        return "not run: over the " MS_TEXT(MS_MAX_MESSAGE) "-byte mailslot limit";
+    if (mechanism == NAMED_PIPE_SERVER && size > NP_MAX_MESSAGE)
+        return "not run: over the 65536-byte named_pipe_server limit";
+    return NULL;
+}
+
+static void run(const Options *options, Mechanism mechanism, long size, int number, Result *result)
+{
+    RunSpec spec = {mechanism,           size, options->warmup + options->count,
+                    options->warmup,     "",   0,
+                    options->flipMessage};
+    const char *why = notRunnable(mechanism, size);
+
+    memset(result, 0, sizeof *result);
+    result->mechanism = mechanism;
+    result->size = size;
+    result->note = why != NULL ? why : "";
+    if (why != NULL)
+        return;
+    result->count = options->count;
+    result->measured = TRUE;
+    snprintf(spec.name, sizeof spec.name, "winipc_ipcbench_%lu_%d", GetCurrentProcessId(), number);
+    if (mechanism == NAMED_PIPE_SERVER)
+        runWithLabServer(options->labServer, &spec, result);
+    else
+        runWithPeer(&spec, result);
 }
 
 int main(int argc, char *argv[])

@@ -3,8 +3,10 @@
 # works end to end and that every reply was verified byte for byte, never how
 # fast anything is. ipcbench starts its own peer, so each test has one client.
 add_executable(ipcbench ipcbench.c ipcbench_links.c ipcbench_peer.c ipcbench_watch.c
-                        ipcbench_report.c ipcbench.h)
-target_include_directories(ipcbench PRIVATE ${CMAKE_SOURCE_DIR}/mailslot) # MS_MAX_MESSAGE
+                        ipcbench_lab.c ipcbench_report.c ipcbench.h)
+# MS_MAX_MESSAGE; named_pipe_server's protocol, for --lab-server
+target_include_directories(ipcbench PRIVATE ${CMAKE_SOURCE_DIR}/mailslot
+                                            ${CMAKE_SOURCE_DIR}/named_pipe)
 target_link_libraries(ipcbench PRIVATE common ws2_32 advapi32)
 
 # The mailslot limit comes from mailslot.h, as in mailslot/CMakeLists.txt.
@@ -19,7 +21,8 @@ set(ipcbench_mechanisms anonymous_pipe named_pipe_byte named_pipe_message mailsl
 set(ipcbench_header "mechanism,bytes,count,p50_us,p99_us,max_us,messages_per_s,mb_per_s,cpu_ms_bench,cpu_ms_peer,note")
 
 # Each mechanism at 64 bytes, 50 round trips after 5: a table row with the
-# count and figures, and the closing line that every reply was checked.
+# count and figures, and the closing line that every reply was checked. No
+# figure is n/a: the peer's CPU time too, which the peer reports itself.
 foreach(mechanism IN LISTS ipcbench_mechanisms)
   winipc_add_pair_test(bench.ipcbench_${mechanism}
     CLIENT ipcbench --mechanism ${mechanism} --size 64 --count 50 --warmup 5
@@ -27,8 +30,26 @@ foreach(mechanism IN LISTS ipcbench_mechanisms)
     EXPECT client1.out "mechanism * bytes * count * p50_us * note"
     EXPECT_COUNT client1.out 1 "${mechanism} * 64 * 50 * *.? * *.? * *.? *"
     EXPECT client1.err "ipcbench: 1 runs: all 55 replies checked byte for byte, as sent"
-    REJECT client1.out "* n/a * n/a * n/a *")
+    REJECT client1.out "* n/a *")
 endforeach()
+
+# --lab-server: the lab's named_pipe_server as the peer, at 64 bytes, and
+# over its 65536-byte limit (not run). Its CPU time can be had only from
+# outside, which Wine does not allow: n/a there, with a note saying why.
+if(WINIPC_UNDER_WINE)
+  set(server_cpu EXPECT client1.out
+      "named_pipe_server * 64 * 50 * *.? * *.? * n/a  server CPU n/a: Wine cannot time another process")
+else()
+  set(server_cpu REJECT client1.out "named_pipe_server * 64 * n/a *")
+endif()
+winipc_add_pair_test(bench.ipcbench_named_pipe_server
+  CLIENT ipcbench --lab-server $<TARGET_FILE:named_pipe_server> --size 64 --size 65537
+                  --count 50 --warmup 5
+  EXPECT_COUNT client1.out 1 "named_pipe_server * 64 * 50 * *.? * *.? * *.? *"
+  ${server_cpu}
+  EXPECT client1.out "named_pipe_server * 65537 * 0 * n/a * not run: over the 65536-byte named_pipe_server limit"
+  EXPECT client1.err "ipcbench: 2 runs: all 55 replies checked byte for byte, as sent"
+  REJECT client1.out "named_pipe_message *")
 
 # The largest default size, 65536 bytes, on every mechanism: more than one
 # pipe buffer, several TCP segments. Mailslot's row says it was not run.

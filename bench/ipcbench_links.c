@@ -9,7 +9,8 @@
  */
 #include "ipcbench.h"
 #include "args.h"
-#include "mailslot.h" /* MS_MAX_MESSAGE: the suite's mailslot limit */
+#include "mailslot.h"   /* MS_MAX_MESSAGE: the suite's mailslot limit */
+#include "named_pipe.h" /* NP_CLIENT_ACCESS: what a client of named_pipe_server asks for */
 
 #include <stdio.h>
 #include <string.h>
@@ -502,6 +503,59 @@ void openPeerLink(Link *link, const RunSpec *spec, HANDLE bench)
         break;
     default: fatal("peer: no mechanism %d", (int)spec->mechanism);
     }
+}
+
+/* ---- The bench as a client of the lab's named_pipe_server ------------------------------- */
+
+/* As named_pipe/client.c opens it: exactly the rights a client uses (named_pipe.h says why not
+ * GENERIC_WRITE), then message reads. The server listens before it says so: no busy wait. */
+void openServerLink(Link *link, const RunSpec *spec, HANDLE server)
+{
+    DWORD mode = PIPE_READMODE_MESSAGE;
+    wchar_t name[NAME_CHARS];
+
+    initLink(link, "bench");
+    link->other = server;
+    objectName("\\\\.\\pipe\\", spec->name, "", name);
+    link->in = CreateFileW(name, NP_CLIENT_ACCESS, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (link->in == INVALID_HANDLE_VALUE)
+        errExit("CreateFileW \\\\.\\pipe\\%s", spec->name);
+    link->out = link->in;
+    if (!SetNamedPipeHandleState(link->in, &mode, NULL, NULL))
+        errExit("SetNamedPipeHandleState PIPE_READMODE_MESSAGE");
+    useMessages(link);
+}
+
+/* ---- The peer's report (ipcbench.h) ------------------------------------------------------ */
+
+/* The bench creates the block before it starts the peer; the peer opens it. */
+PeerReport *openPeerReport(const RunSpec *spec, BOOL create, HANDLE *mapping)
+{
+    const char *side = create ? "bench" : "peer";
+    wchar_t name[NAME_CHARS];
+    PeerReport *report;
+
+    objectName("Local\\", spec->name, "_report", name);
+    if (create)
+        *mapping = CreateFileMappingW(INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                                      (DWORD)sizeof *report, name);
+    else
+        *mapping = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name);
+    if (*mapping == NULL)
+        errExit("%s: %s Local\\%s_report", side, create ? "CreateFileMappingW" : "OpenFileMappingW",
+                spec->name);
+    report = MapViewOfFile(*mapping, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof *report);
+    if (report == NULL)
+        errExit("%s: MapViewOfFile (the report)", side);
+    return report; /* a new mapping is zeros: written == 0 */
+}
+
+void closePeerReport(PeerReport *report, HANDLE mapping)
+{
+    if (!UnmapViewOfFile(report))
+        errExit("UnmapViewOfFile (the report)");
+    if (!CloseHandle(mapping))
+        errExit("CloseHandle (the report's mapping)");
 }
 
 /* Releases what the link holds (not link->other, which its owner closes). A TCP end first

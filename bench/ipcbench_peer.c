@@ -1,7 +1,9 @@
 /* ipcbench_peer.c -- the peer: ipcbench started by itself with --peer. It echoes each message
  * whole, `total` of them, and for a stream waits for the bench to close it before it exits (so
- * no reply is lost to an early close). Test-only: with --flip-byte N it corrupts the middle byte
- * of its reply to message N, for the test that shows the bench catches it.
+ * no reply is lost to an early close). It times its own CPU over the measured messages (those
+ * after the warm-up) and leaves the figure in the run's PeerReport (ipcbench.h) as it exits.
+ * Test-only: with --flip-byte N it corrupts the middle byte of its reply to message N, for the
+ * test that shows the bench catches it.
  *
  * For tcp_iocp it serves the connection from an I/O completion port: one worker thread, one
  * operation in flight at a time (receive a whole message, send it back, receive the next), the
@@ -11,6 +13,21 @@
 #include "args.h"
 
 #include <string.h>
+
+/* The peer's CPU time over the measured messages: from before it waits for the first message
+ * after the warm-up to after it has sent the last reply, as the bench's own figure runs. */
+typedef struct {
+    double startMs, usedMs;
+} PeerCpu;
+
+/* Called before each message is received (1 to total), then with total + 1 once all are done. */
+static void timeCpu(PeerCpu *cpu, const RunSpec *spec, long message)
+{
+    if (message == spec->warmup + 1)
+        cpu->startMs = cpuMs(GetCurrentProcess());
+    if (message == spec->total + 1)
+        cpu->usedMs = cpuMs(GetCurrentProcess()) - cpu->startMs;
+}
 
 static unsigned char *allocate(long size)
 {
@@ -33,18 +50,20 @@ static void corruptIfAsked(const RunSpec *spec, long message, unsigned char *dat
         data[spec->size / 2] ^= 0xFF;
 }
 
-static void echoMessages(Link *link, const RunSpec *spec, Watchdog *watch)
+static void echoMessages(Link *link, const RunSpec *spec, Watchdog *watch, PeerCpu *cpu)
 {
     unsigned char *data = allocate(spec->size);
     long message;
 
     for (message = 1; message <= spec->total; message++) {
+        timeCpu(cpu, spec, message);
         if (!link->receive(link, data, (DWORD)spec->size))
             fatal("peer: ipcbench closed the link before message %ld of %ld", message, spec->total);
         corruptIfAsked(spec, message, data);
         link->send(link, data, (DWORD)spec->size);
         InterlockedIncrement(&watch->progress);
     }
+    timeCpu(cpu, spec, message);
     InterlockedExchange(&watch->ending, 1);
     if (link->endsWithClose && link->receive(link, data, 1))
         fatal("peer: more data after the last of %ld messages", spec->total);
@@ -63,6 +82,7 @@ typedef struct {
     BOOL sending;
     const RunSpec *spec;
     Watchdog *watch;
+    PeerCpu *cpu;
     HANDLE port;
 } Echo;
 
@@ -112,7 +132,8 @@ static BOOL advance(Echo *echo, DWORD bytes)
         return TRUE;
     }
     InterlockedIncrement(&echo->watch->progress);
-    if (++echo->message > echo->spec->total)
+    timeCpu(echo->cpu, echo->spec, ++echo->message);
+    if (echo->message > echo->spec->total)
         InterlockedExchange(&echo->watch->ending, 1);
     postReceive(echo);
     return TRUE;
@@ -137,7 +158,7 @@ static DWORD WINAPI serveCompletions(void *parameter)
     }
 }
 
-static void echoFromPort(Link *link, const RunSpec *spec, Watchdog *watch)
+static void echoFromPort(Link *link, const RunSpec *spec, Watchdog *watch, PeerCpu *cpu)
 {
     Echo echo = {0};
     HANDLE worker;
@@ -147,6 +168,8 @@ static void echoFromPort(Link *link, const RunSpec *spec, Watchdog *watch)
     echo.message = 1;
     echo.spec = spec;
     echo.watch = watch;
+    echo.cpu = cpu;
+    timeCpu(cpu, spec, echo.message);
     echo.port = CreateIoCompletionPort((HANDLE)link->socket, NULL, 0, 1);
     if (echo.port == NULL)
         errExit("peer: CreateIoCompletionPort");
@@ -162,9 +185,21 @@ static void echoFromPort(Link *link, const RunSpec *spec, Watchdog *watch)
     release(echo.data);
 }
 
+/* The figure goes to the bench only now, all echoed: it reads the block once we have exited. */
+static void report(const RunSpec *spec, const PeerCpu *cpu)
+{
+    HANDLE mapping;
+    PeerReport *block = openPeerReport(spec, FALSE, &mapping);
+
+    block->cpuMs = cpu->usedMs;
+    InterlockedExchange(&block->written, 1);
+    closePeerReport(block, mapping);
+}
+
 int runPeer(const RunSpec *spec, DWORD benchPid)
 {
     HANDLE bench = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, benchPid);
+    PeerCpu cpu = {0, 0};
     Watchdog watch;
     Link link;
     WSADATA wsa;
@@ -178,10 +213,11 @@ int runPeer(const RunSpec *spec, DWORD benchPid)
     startWatchdog(&watch, bench, "ipcbench", FALSE, 2 * IB_IDLE_LIMIT_MS);
     openPeerLink(&link, spec, bench);
     if (spec->mechanism == TCP_IOCP)
-        echoFromPort(&link, spec, &watch);
+        echoFromPort(&link, spec, &watch, &cpu);
     else
-        echoMessages(&link, spec, &watch);
+        echoMessages(&link, spec, &watch, &cpu);
     closeLink(&link);
+    report(spec, &cpu);
     stopWatchdog(&watch);
     if (WSACleanup() == SOCKET_ERROR)
         errExitWSA("peer: WSACleanup");

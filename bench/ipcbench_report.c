@@ -81,7 +81,7 @@ static HMODULE ntdll(void)
 
 /* Wine's ntdll exports wine_get_version, which Windows' does not: the one sure sign of Wine.
  * It matters here because Wine 8's GetProcessTimes on another process returns the caller's
- * own times, so the peer's CPU time is n/a under Wine. */
+ * own times: ipcbench's own peer times itself, but the lab server's CPU time is n/a under Wine. */
 BOOL runsOnWine(void)
 {
     return GetProcAddress(ntdll(), "wine_get_version") != NULL;
