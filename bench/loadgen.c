@@ -7,7 +7,10 @@
  * second (from the first send to the last reply), each line's round trip (p50, p99), the
  * connections that failed (refused, reset, closed, a wrong reply: counted, never fatal), and,
  * given the server's PID or program name, the server's peak thread count and private bytes,
- * sampled every SAMPLE_MS while the run goes on.
+ * sampled every SAMPLE_MS while the run goes on. With --connect-only the clients only connect and
+ * read the greeting, all held at once (idle); --hold keeps them so until a line or the end of
+ * standard input, so that a script can read the server's memory from outside while they are held
+ * (bench/sweep.sh does, under Wine, where loadgen may not see the server).
  *
  * The generator must not be the bottleneck, nor cost a thread per client: as in iocp_server,
  * every socket is on one completion port, every operation (ConnectEx, WSASend, WSARecv) is
@@ -15,7 +18,7 @@
  * and ends a run that makes no progress for QUIET_MS: a server that stops answering costs its
  * pending connections (counted as failed), never a hang.
  *
- * Usage: loadgen [--host ADDR] --port N --clients K (--lines M | --connect-only)
+ * Usage: loadgen [--host ADDR] --port N --clients K (--lines M | --connect-only [--hold])
  *                [--line-bytes B] [--server-pid PID] [--server-name NAME]
  *                [--format table|csv|json]
  * bench/sweep.sh runs it against both servers for K = 1 to 10,000; tests: bench/loadgen.cmake.
@@ -40,7 +43,7 @@
 #define EXIT_KEY 0          /* the completion key that ends a worker */
 
 static const char usage[] =
-    "Usage: loadgen [--host ADDR] --port N --clients K (--lines M | --connect-only)\n"
+    "Usage: loadgen [--host ADDR] --port N --clients K (--lines M | --connect-only [--hold])\n"
     "               [--line-bytes B] [--server-pid PID] [--server-name NAME]\n"
     "               [--format table|csv|json]\n"
     "Drives sockets_server or iocp_server (sockets.h) with K connections at once and\n"
@@ -52,6 +55,9 @@ static const char usage[] =
     "  --clients K        connections at once\n"
     "  --lines M          lines each client sends, one at a time, checking each reply\n"
     "  --connect-only     connect all K, read the greetings, hold them, report, close\n"
+    "  --hold             with --connect-only: once all are greeted, say so on stderr\n"
+    "                     (\"loadgen: holding N connections...\") and hold them until\n"
+    "                     a line or the end of standard input\n"
     "  --line-bytes B     bytes per line, 1 to 4096 (default 32)\n"
     "  --server-pid PID   sample this process's threads and private bytes\n"
     "  --server-name NAME the server's program name for the report; without\n"
@@ -83,7 +89,7 @@ typedef struct {
     char port[8];
     long clients, lines, lineBytes;
     DWORD serverPid;
-    BOOL connectOnly;
+    BOOL connectOnly, hold;
 } Options;
 
 struct Run;
@@ -568,6 +574,8 @@ static void parseOptions(int argc, char *argv[], Options *o)
             o->lineBytes = getNumber(optionValue(argc, argv, &i), 1, SK_MAX_LINE, "--line-bytes");
         else if (strcmp(argv[i], "--connect-only") == 0)
             o->connectOnly = TRUE;
+        else if (strcmp(argv[i], "--hold") == 0)
+            o->hold = TRUE;
         else if (strcmp(argv[i], "--server-pid") == 0)
             o->serverPid = (DWORD)getNumber(optionValue(argc, argv, &i), 1, 0x7FFFFFFF,
                                             "--server-pid");
@@ -582,6 +590,8 @@ static void parseOptions(int argc, char *argv[], Options *o)
         usageErr("--port and --clients are needed");
     if ((o->lines == 0) == !o->connectOnly)
         usageErr("give --lines M or --connect-only, one of them");
+    if (o->hold && !o->connectOnly)
+        usageErr("--hold goes with --connect-only");
     if (o->lines > MAX_LINES / o->clients)
         usageErr("--clients times --lines may be %ld at most", MAX_LINES);
     if (strcmp(o->format, "table") != 0 && strcmp(o->format, "csv") != 0 &&
@@ -713,6 +723,21 @@ static void waitForClients(Run *run, Watch *watch)
         if (run->stopping)
             sweep(run);
     }
+}
+
+/* --hold: the connections greeted stay open, idle, until whoever started us has looked at the
+ * server (a line on stdin, or its end: a script that dies lets them go too). The server is
+ * sampled once more before they go, every connection still held. */
+static void hold(const Run *run, Watch *watch)
+{
+    char line[64];
+    long i, held = 0;
+
+    for (i = 0; i < run->clientCount; i++)
+        held += run->clients[i].step == HELD;
+    warn("holding %ld connections, each greeted: a line or the end of stdin lets them go", held);
+    readLine("", line, sizeof line);
+    sample(watch, TRUE);
 }
 
 /* Every greeted client starts its lines; the clock starts with the first. */
@@ -915,6 +940,8 @@ int main(int argc, char *argv[])
         startNextConnect(&run);
     waitForClients(&run, &watch); /* each connected and greeted, or failed */
     sample(&watch, TRUE);         /* every connection held at once */
+    if (o.hold && !run.stopping)
+        hold(&run, &watch);
     if (!o.connectOnly && !run.stopping) {
         firstSend = startLines(&run);
         waitForClients(&run, &watch);

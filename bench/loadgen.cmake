@@ -45,6 +45,25 @@ foreach(server sockets_server iocp_server)
     REJECT client1.out "*\"peak_threads\": null*"
     REJECT client1.out "*\"private_bytes\": null*"
     REJECT client1.err "*")
+  # --connect-only --hold (bench/sweep.sh's idle runs): client1 is let go at once by a line on
+  # its stdin, and then reports; client2's stdin stays open and empty, so it says it holds its
+  # connections and reports nothing until killed.
+  math(EXPR hold_port "${port} + 2")
+  winipc_add_pair_test(bench.loadgen_${server}_hold
+    SERVER ${server} --port ${hold_port}
+    READY "${server}:*listening on *"
+    CLIENT loadgen --port ${hold_port} --clients 20 --connect-only --hold
+      --server-name ${server} --server-pid {pid} --format csv
+    CLIENT loadgen --port ${hold_port} --clients 5 --connect-only --hold
+    INPUT client1 "go\n"
+    HOLD_STDIN client2
+    KILL client2 "loadgen: holding 5 connections, each greeted*"
+    END_SERVER
+    EXPECT client1.err "loadgen: holding 20 connections, each greeted: a line or the end of stdin lets them go"
+    EXPECT client1.out "${server},20,0,32,n/a,n/a,n/a,0,*,*,connect-only: 20 held at once"
+    REJECT client1.out "*,0,n/a,*"
+    REJECT client1.out "*,n/a,connect-only*"
+    REJECT client2.out "*")
 endforeach()
 
 # Nothing listens: every connection is refused, counted, and the exit code
