@@ -4,7 +4,7 @@
 #
 # Usage: bash bench/run.sh [--report-only]
 #
-# Steps (about 2 minutes on a 2-core machine, most of it the sweep):
+# Steps (about 3 minutes on a 2-core machine, most of it the sweep):
 #  1. installs what is missing (the Wine toolchain as .ci/setup.sh does,
 #     gnuplot-nox and a host C compiler), configures and builds the
 #     linux-mingw preset;
@@ -12,9 +12,13 @@
 #  3. runs ipcbench --mechanism all under Wine  -> results/ipcbench.csv,
 #     and at the line size loadgen uses, for tcp and tcp_iocp, the raw
 #     figure the servers are held to             -> results/ipcbench_line.csv;
+#     and the lab's named_pipe_server (--lab-server) with named_pipe_message,
+#     its raw figure, at the same sizes          -> results/ipcbench_lab.csv;
 #  4. builds and runs the native Linux floor    -> results/native.csv;
 #  5. runs bench/sweep.sh (loadgen against both servers, 1 to 10,000
 #     clients)                                   -> results/loadgen.csv;
+#     and both servers holding 1 and 10,000 idle connections (loadgen
+#     --connect-only --hold), for target 3       -> results/idle.csv;
 #  6. draws results/latency.svg and results/servers.svg (bench/plot.gnuplot),
 #     writes results/tables.md and copies it between the results markers of
 #     bench/README.md.
@@ -90,7 +94,7 @@ measure() {
     # shellcheck disable=SC2086 # NATIVE_ARGS is a list of options
     "$build/native/pingpong" $NATIVE_ARGS >"$results/native.csv"
     step "loadgen sweep: bench/sweep.sh"
-    bash bench/sweep.sh "$build" "$results/loadgen.csv"
+    bash bench/sweep.sh "$build" "$results/loadgen.csv" "$results/idle.csv"
     step "ipcbench --mechanism all"
     # shellcheck disable=SC2086
     wineCsv "$build/bench/ipcbench.exe" --mechanism all --format csv $IPCBENCH_ARGS \
@@ -100,6 +104,13 @@ measure() {
     # shellcheck disable=SC2086
     wineCsv "$build/bench/ipcbench.exe" --mechanism tcp --mechanism tcp_iocp --size "${bytes:-64}" \
         --format csv $IPCBENCH_ARGS >"$results/ipcbench_line.csv"
+    # The lab's server and its raw figure back to back, so that one moment's
+    # load weighs on both. An absolute path: Wine's cwd is a Windows one.
+    step "ipcbench: the lab's named_pipe_server against named_pipe_message"
+    # shellcheck disable=SC2086
+    wineCsv "$build/bench/ipcbench.exe" --mechanism named_pipe_message \
+        --lab-server "$PWD/$build/named_pipe/named_pipe_server.exe" \
+        --format csv $IPCBENCH_ARGS >"$results/ipcbench_lab.csv"
 }
 
 # --- data for bench/plot.gnuplot --------------------------------------------
@@ -197,10 +208,18 @@ platformLine() {
 # The four targets of issue #10, computed from the CSVs: what was measured, and
 # whether it meets the target. Where a figure is missing, it says so.
 targets() {
+    local lab=()
+    [[ -f $results/ipcbench_lab.csv ]] && lab=("$results/ipcbench_lab.csv")
+    local idle=() # the sweep's idle runs (target 3), if recorded
+    [[ -f $results/idle.csv ]] && idle=("$results/idle.csv")
     awk -F, '
         function num(x) { return x ~ /^[0-9.]+$/ }
         function kib(b) { return sprintf("%.1f KiB", b / 1024) }
         FILENAME ~ /ipcbench_line/ && FNR > 1 { lp50[$1] = $4; lbytes[$1] = $2; next }
+        FILENAME ~ /ipcbench_lab/ && FNR > 1 && $1 == "named_pipe_server" {
+            np50[$2] = $4; if (!($2 in nsize)) { nsize[$2] = 1; nsizes[++labs] = $2 }; next
+        }
+        FILENAME ~ /ipcbench_lab/ && FNR > 1 { labRaw[$1, $2] = $4; next }
         FILENAME ~ /ipcbench/ && FNR > 1 { p50[$1, $2] = $4; next }
         FILENAME ~ /loadgen/ && FNR > 1 {
             key = $1 SUBSEP $2
@@ -208,6 +227,8 @@ targets() {
             note[key] = $11
             bytes[$1] = $4
         }
+        FILENAME ~ /idle/ && FNR > 1 { key = $1 SUBSEP $2; iheld[key] = $2 - $8; ipriv[key] = $10 }
+        function grouped(n) { return n >= 1000 ? grouped(int(n / 1000)) sprintf(",%03d", n % 1000) : n }
         function raw(server, mech,    s, r) {
             s = sp50[server, 1]; r = lp50[mech]
             if (!num(s) || !num(r))
@@ -216,11 +237,26 @@ targets() {
             return sprintf("| %s p50 within 1.2x of ipcbench %s | %s us vs %s us at %s B: %.2fx | %s |", \
                            server, mech, s, r, lbytes[mech], s / r, (s / r <= 1.2 ? "met" : "not met"))
         }
+        # The lab named pipe server against named_pipe_message at one size: the
+        # latter from the same ipcbench run if it has it, else from ipcbench.csv.
+        function pipeServer(size,    s, r, t) {
+            s = np50[size]
+            r = (("named_pipe_message", size) in labRaw) ? labRaw["named_pipe_message", size] \
+                                                         : p50["named_pipe_message", size]
+            t = "| named_pipe_server p50 within 1.2x of ipcbench named_pipe_message at " size " B | "
+            if (!num(s) || !num(r) || r <= 0)
+                return t "no figure (named_pipe_server: " s ", named_pipe_message: " r ") | cannot tell |"
+            return t sprintf("%s us vs %s us: %.2fx | %s |", s, r, s / r, (s / r <= 1.2 ? "met" : "not met"))
+        }
         END {
             print "| target | measured | verdict |"
             print "| --- | --- | --- |"
             print raw("sockets_server", "tcp")
             print raw("iocp_server", "tcp_iocp")
+            for (i = 1; i <= labs; i++)
+                print pipeServer(nsizes[i])
+            if (labs == 0)
+                print "| named_pipe_server p50 within 1.2x of ipcbench named_pipe_message | no results/ipcbench_lab.csv | cannot tell |"
             e = p50["shm_event", 64]; s = p50["shm_spin", 64]
             if (num(e) && num(s) && s > 0)
                 printf "| shm_spin >= 10x faster than shm_event at 64 B (p50) | %s us vs %s us: %.1fx | %s |\n", \
@@ -235,12 +271,21 @@ targets() {
                        failed[k], threads[k], (note[k] == "" ? "" : "; " note[k]), \
                        (failed[k] == "0" ? "met" : "not met")
             one = "iocp_server" SUBSEP 1
+            # Target 3 proper: idle connections, (at 10,000 - at 1) / the connections between.
+            if ((k in ipriv) && num(ipriv[k]) && num(ipriv[one]) && iheld[k] > iheld[one]) {
+                per = (ipriv[k] - ipriv[one]) / (iheld[k] - iheld[one])
+                printf "| iocp_server private bytes per idle connection <= 8 KiB | (%s with %s held idle - %s with %s) / %s = %s | %s |\n", \
+                       kib(ipriv[k]), grouped(iheld[k]), kib(ipriv[one]), grouped(iheld[one]), \
+                       grouped(iheld[k] - iheld[one]), kib(per), \
+                       (iheld[k] < 10000 ? "cannot tell: not all 10,000 held" : per <= 8192 ? "met" : "not met")
+            } else
+                print "| iocp_server private bytes per idle connection <= 8 KiB | no idle figure at 1 and 10,000 clients (results/idle.csv) | cannot tell |"
             if ((k in priv) && num(priv[k]) && num(priv[one])) {
                 per = (priv[k] - priv[one]) / 9999
-                printf "| iocp_server private bytes per connection <= 8 KiB | (%s at 10,000 - %s at 1) / 9,999 = %s (connections busy, not idle) | %s |\n", \
-                       kib(priv[k]), kib(priv[one]), kib(per), (per <= 8192 ? "met" : "not met")
+                printf "| iocp_server private bytes per busy connection (for comparison) | (%s at 10,000 busy - %s at 1) / 9,999 = %s | %s 8 KiB |\n", \
+                       kib(priv[k]), kib(priv[one]), kib(per), (per <= 8192 ? "within" : "over")
             } else
-                print "| iocp_server private bytes per connection <= 8 KiB | no figure at 1 and 10,000 clients | cannot tell |"
+                print "| iocp_server private bytes per busy connection (for comparison) | no figure at 1 and 10,000 clients | cannot tell |"
             i = lps["iocp_server", 1000]; s = lps["sockets_server", 1000]
             if (num(i) && num(s) && s > 0)
                 printf "| iocp_server >= 2x the lines/s of sockets_server at 1,000 clients | %s vs %s lines/s: %.2fx | %s |\n", \
@@ -251,7 +296,7 @@ targets() {
                        (s == "" ? "no row" : s), failed["sockets_server", 1000], \
                        (note["sockets_server", 1000] == "" ? "no note" : note["sockets_server", 1000]), \
                        (num(i) ? "met only in that sockets_server could not serve them" : "cannot tell")
-        }' "$results/ipcbench_line.csv" "$results/ipcbench.csv" "$results/loadgen.csv"
+        }' "$results/ipcbench_line.csv" "${lab[@]}" "$results/ipcbench.csv" "$results/loadgen.csv" "${idle[@]}"
 }
 
 tables() {
@@ -273,10 +318,22 @@ tables() {
         echo
         markdownTable "$results/loadgen.csv"
         echo
+        if [[ -f $results/idle.csv ]]; then
+            echo "#### loadgen: the two servers holding idle connections (results/idle.csv)"
+            echo
+            markdownTable "$results/idle.csv"
+            echo
+        fi
         echo "#### ipcbench at loadgen's line size (results/ipcbench_line.csv)"
         echo
         markdownTable "$results/ipcbench_line.csv"
         echo
+        if [[ -f $results/ipcbench_lab.csv ]]; then
+            echo "#### The lab's named_pipe_server against named_pipe_message, back to back (results/ipcbench_lab.csv)"
+            echo
+            markdownTable "$results/ipcbench_lab.csv"
+            echo
+        fi
         echo "#### Issue #10's targets, as this run measured them"
         echo
         targets
