@@ -71,9 +71,12 @@ int main(int argc, char *argv[])
     if (console) { /* our own window, whatever stderr is (under Wine with no display: unusable) */
         screen = CreateFileW(L"CONOUT$", GENERIC_READ | GENERIC_WRITE,
                              FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
-        if (screen == INVALID_HANDLE_VALUE || !GetConsoleMode(screen, &mode)) {
-            errMsg("no usable console window (CONOUT$), reporting on stderr");
-            if (screen != INVALID_HANDLE_VALUE && !CloseHandle(screen))
+        if (screen == INVALID_HANDLE_VALUE) {
+            errMsg("CreateFileW CONOUT$ (so reporting on stderr)");
+            console = pause = FALSE;
+        } else if (!GetConsoleMode(screen, &mode)) {
+            errMsg("GetConsoleMode CONOUT$ (so reporting on stderr)");
+            if (!CloseHandle(screen))
                 errExit("CloseHandle");
             console = pause = FALSE;
         } else {
