@@ -180,20 +180,6 @@ BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE
     return settled;
 }
 
-void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH])
-{
-    DWORD length = GetModuleFileNameW(NULL, path, MAX_PATH);
-    wchar_t *slash;
-
-    if (length == 0 || length == MAX_PATH)
-        errExit("GetModuleFileNameW");
-    slash = wcsrchr(path, L'\\');
-    slash = slash != NULL ? slash + 1 : path;
-    if (wcslen(exe) >= (size_t)(MAX_PATH - (slash - path)))
-        fatal("the path of this program's folder is too long");
-    wcscpy_s(slash, (size_t)(MAX_PATH - (slash - path)), exe);
-}
-
 /* Our standard handle stops being inheritable, if it was. */
 static void notInherited(DWORD stream)
 {

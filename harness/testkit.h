@@ -61,9 +61,6 @@ void readResources(DWORD pid, Resources *now);
 BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE_T byteSlack,
                      DWORD waitMs);
 
-/* The full path of a program in the same folder as this one. */
-void siblingPath(const wchar_t *exe, wchar_t path[MAX_PATH]);
-
 /* Starts commandLine with its stdout read by us and its stdin an open pipe
  * that gives nothing (an interactive client waits at its prompt), waits for
  * a stdout line that starts with marker, then kills it (TerminateProcess)

@@ -90,7 +90,8 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     Resources before;
     HANDLE slot;
 
-    siblingPath(L"mailslot_probe.exe", self);
+    if (!pathBesideProgram(L"mailslot_probe.exe", self, MAX_PATH))
+        errExit("GetModuleFileNameW");
     if (serverPid != 0)
         readResources(serverPid, &before);
     for (i = 0; i < cycles; i++) {

@@ -184,7 +184,8 @@ static void churn(long cycles, DWORD serverPid, const wchar_t *name)
     Resources before;
     HANDLE pipe;
 
-    siblingPath(L"named_pipe_client.exe", client);
+    if (!pathBesideProgram(L"named_pipe_client.exe", client, MAX_PATH))
+        errExit("GetModuleFileNameW");
     swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --pipe \"%ls\"", client, name);
     for (i = 0; i < 12; i++) /* warm up: the server's first sessions allocate for good */
         normalSession(i);

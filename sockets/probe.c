@@ -191,7 +191,8 @@ static void churn(long cycles, DWORD serverPid)
     Link l;
     BOOL held = TRUE;
 
-    siblingPath(L"sockets_client.exe", client);
+    if (!pathBesideProgram(L"sockets_client.exe", client, MAX_PATH))
+        errExit("GetModuleFileNameW");
     swprintf(command, sizeof command / sizeof command[0], L"\"%ls\" --host %hs --port %hs", client,
              host, port);
     for (i = 0; i < 12; i++) /* warm up: the server's first sessions allocate for good */
