@@ -86,7 +86,7 @@ stopServer() {
 cleanup() {
     stopServer
     for p in "$work/main" "$work/apart"; do
-        [ -d "$p/prefix" ] && WINEPREFIX="$p/prefix" wineserver -k 2>/dev/null
+        [ -x "$p/wine-run" ] && "$p/wine-run" --stop
     done
     rm -rf "$work"
 }
@@ -94,16 +94,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # makePrefix NAME: $work/NAME/wine-run, which runs programs in a copy of the
-# build's prefix (hard links, but the registry files copied: Wine rewrites
-# them) under a wineserver of its own.
+# build's prefix (wine-run --clone) under a wineserver of its own, started.
 makePrefix() {
-    mkdir -p "$work/$1" &&
-        cp -al "$prefix" "$work/$1/prefix" &&
-        for reg in "$prefix"/*.reg; do cp --remove-destination "$reg" "$work/$1/prefix/"; done &&
-        sed "s|^export WINEPREFIX=.*|export WINEPREFIX='$work/$1/prefix'|" "$build/wine-run" \
-            >"$work/$1/wine-run" &&
-        chmod +x "$work/$1/wine-run" &&
-        "$work/$1/wine-run" --start
+    "$build/wine-run" --clone "$work/$1" && "$work/$1/wine-run" --start
 }
 
 linesFor() {
@@ -305,7 +298,6 @@ row() {
 }
 
 echo "sweep: making two Wine prefixes of its own under $work" >&2
-"$build/wine-run" --start || exit 1
 makePrefix main >/dev/null && makePrefix apart >/dev/null ||
     { echo "sweep: cannot make the Wine prefixes" >&2; exit 1; }
 for file in "$out" "$idleOut"; do

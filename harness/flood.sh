@@ -13,7 +13,7 @@
 # socket of every program of its prefix, and a process here may have at most
 # 20,000 (ulimit -Hn, which a container may not let us raise). 10,000
 # connections are 20,000 sockets, so the probe runs under a wineserver of
-# its own: a second prefix, a copy of the build's (as two_hosts.sh makes).
+# its own: a second prefix, a copy of the build's (wine-run --clone).
 # And the server's memory is read from the host: /proc/PID/status, RssAnon,
 # which is what Wine reports as the process's private bytes (PagefileUsage).
 # On Windows the test runs as a pair test instead, and the probe reads the
@@ -31,7 +31,7 @@ server_pid= probe_pid=
 cleanup() {
     exec 4<&- 5>&- 2>/dev/null
     for pid in $server_pid $probe_pid; do kill -KILL "$pid" 2>/dev/null; done
-    [ -d "$work/prefix" ] && WINEPREFIX="$work/prefix" wineserver -k 2>/dev/null
+    [ -x "$work/apart/wine-run" ] && "$work/apart/wine-run" --stop
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,10 +59,7 @@ waitProbe() {
 rssAnon() { sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$server_pid/status"; }
 
 "$wine_run" --start || fail "cannot start Wine"
-cp -al "$prefix" "$work/prefix" &&
-    for reg in "$prefix"/*.reg; do cp --remove-destination "$reg" "$work/prefix/"; done &&
-    sed "s|^export WINEPREFIX=.*|export WINEPREFIX='$work/prefix'|" "$wine_run" >"$work/wine-run" &&
-    chmod +x "$work/wine-run" || fail "cannot make a second Wine prefix"
+"$wine_run" --clone "$work/apart" || fail "cannot make a second Wine prefix"
 
 # ($! is the .exe's own Linux process: wine-run execs wine, which becomes it.)
 "$wine_run" "$server_exe" --port "$port" --max-clients "$count" \
@@ -72,7 +69,7 @@ waitServer " listening on " || fail "no ready line from the server"
 before=$(rssAnon)
 
 mkfifo "$work/probe.out" "$work/probe.in" || exit 1
-"$work/wine-run" "$probe_exe" flood --port "$port" --connections "$count" --pause \
+"$work/apart/wine-run" "$probe_exe" flood --port "$port" --connections "$count" --pause \
     <"$work/probe.in" >"$work/probe.out" 2>"$work/probe.err" &
 probe_pid=$!
 exec 5>"$work/probe.in" 4<"$work/probe.out"

@@ -24,9 +24,8 @@
 # Why each host gets its own Wine prefix: a Wine program's sockets are made
 # by its wineserver, in the wineserver's network namespace. So each host
 # needs a wineserver started inside its namespace, and a wineserver belongs
-# to one prefix. Each host's prefix is a copy of the build's, made of hard
-# links (instant, no disk space), with the registry files copied for real
-# because the wineserver rewrites them.
+# to one prefix. Each host's prefix is a copy of the build's (wine-run
+# --clone).
 set -u
 
 wine_run=${1:?usage: two_hosts.sh WINE_RUN SERVER_EXE CLIENT_EXE [PORT]}
@@ -57,7 +56,7 @@ server_pid=
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
     for host in server client; do
-        [ -d "$work/$host" ] && WINEPREFIX="$work/$host" wineserver -k 2>/dev/null
+        [ -x "$work/$host/wine-run" ] && "$work/$host/wine-run" --stop
     done
     ip netns del "$ns_server" 2>/dev/null
     ip netns del "$ns_client" 2>/dev/null
@@ -78,23 +77,14 @@ ip -n "$ns_server" addr add $server_addr/24 dev veth0 &&
     ip -n "$ns_server" link set lo up && ip -n "$ns_client" link set lo up ||
     fail "cannot configure the veth pair"
 
-"$wine_run" --start || fail "cannot start Wine"
-# wine-run --start returns once the registry is on disk (see wine-run.in).
-for reg in system.reg user.reg; do
-    [ -f "$prefix/$reg" ] || fail "$prefix has no $reg: wine-run --start should have written it"
-done
 for host in server client; do
-    cp -al "$prefix" "$work/$host" &&
-        for reg in "$prefix"/*.reg; do cp --remove-destination "$reg" "$work/$host/"; done &&
-        sed "s|^export WINEPREFIX=.*|export WINEPREFIX='$work/$host'|" "$wine_run" \
-            >"$work/wine-run-$host" && chmod +x "$work/wine-run-$host" ||
-        fail "cannot make a Wine prefix for the $host"
+    "$wine_run" --clone "$work/$host" || fail "cannot make a Wine prefix for the $host"
 done
 
 # The server's stdout comes through a fifo, read line by line: we wait for
 # its ready line, not for some time.
 mkfifo "$work/server.out" || fail "mkfifo failed"
-timeout 120 ip netns exec "$ns_server" "$work/wine-run-server" "$server_exe" \
+timeout 120 ip netns exec "$ns_server" "$work/server/wine-run" "$server_exe" \
     --host $server_addr --port "$port" --max-clients 1 >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 exec 3<"$work/server.out"
@@ -111,7 +101,7 @@ while IFS= read -r -t 90 -u 3 line; do
 done
 [ -n "$ready" ] || { cat "$work/server.err"; fail "the server printed no ready line"; }
 
-client_out=$(timeout 60 ip netns exec "$ns_client" "$work/wine-run-client" "$client_exe" \
+client_out=$(timeout 60 ip netns exec "$ns_client" "$work/client/wine-run" "$client_exe" \
     --host $server_addr --port "$port" "hello from the other host" "привет" 2>&1)
 client_status=$?
 echo "$client_out" | sed 's/\r$//; s/^/client: /'
