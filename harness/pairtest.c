@@ -17,15 +17,24 @@
  * each process's exit code and output, then each --same.
  *
  * ROLE is server, client (each client) or clientN (the Nth, from 1); --exit,
- * --input, --hold-stdin, --new-console and --same want one process, declared
- * before them. STREAM is ROLE.out or ROLE.err. A PATTERN matches a whole line
- * (its \r\n removed): * matches any run of characters, ? any one character,
- * the rest themselves. --same pairs the lines of its two streams that match
- * their patterns, in order, and compares each pair from where its pattern's
- * first star stands to the end: "write message: *" against "read message: *".
+ * --input, --hold-stdin, --new-console, --ctrl-c and --same want one process,
+ * declared before them. STREAM is ROLE.out or ROLE.err. A PATTERN matches a
+ * whole line (its \r\n removed): * matches any run of characters, ? any one
+ * character, the rest themselves. --same pairs the lines of its two streams
+ * that match their patterns, in order, and compares each pair from where its
+ * pattern's first star stands to the end: "write message: *" against "read
+ * message: *".
  * In a client's words, {ready} stands for what the server's ready line has
  * where the --ready pattern's first * is (with "... port * ready", the text
  * between the fixed parts), and {pid} for the server's process id.
+ *
+ * --ctrl-c presses Ctrl-C as a person at ROLE's console would, the way
+ * signals/client.c does: attach to its console, send CTRL_C_EVENT to
+ * everyone on it. ROLE must have a console of its own (--new-console), or
+ * the event would reach everyone on ours -- under CTest on Windows, CTest
+ * itself. The pressing is done by a copy of pairtest (--press-ctrl-c PID)
+ * started with no console, because a process attached to another console
+ * has lost its own for good, and with it, in the tour, our output.
  *
  * Exit status: 0 all checks met; 1 a check failed (each failure is listed,
  * then every process's whole output); 2 bad arguments.
@@ -33,9 +42,11 @@
 #include "args.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #define DEFAULT_TIMEOUT_S 60
 #define KILLED_WAIT_MS 10000   /* after the end, for what was killed to be gone */
@@ -47,25 +58,26 @@ typedef struct {
     HANDLE thread;  /* reads the pipe into text */
     char *text;     /* all output so far; only the thread writes it */
     size_t length, capacity;
-    size_t scanned;          /* text before this offset has been shown/matched */
-    HANDLE readyEvent;       /* set when a line matches readyPattern, or NULL */
-    char readyValue[256];    /* the text at the ready pattern's first '*' */
-    const char *killPattern; /* --kill: a matching line ends killTarget */
-    HANDLE killTarget;
-    volatile LONG *killed; /* set to 1 once we have ended it */
+    size_t scanned;        /* text before this offset has been shown/matched */
+    HANDLE readyEvent;     /* set when a line matches readyPattern, or NULL */
+    char readyValue[256];  /* the text at the ready pattern's first '*' */
+    struct Process *owner; /* whose output: for its --kill and --ctrl-c */
 } Output;
 
-typedef struct {
+typedef struct Process {
     char name[16]; /* "server", "client1", ... */
     char **words;  /* the command: EXE and its arguments */
     int wordCount;
     const char *input; /* for stdin, or NULL */
     BOOL holdStdin, newConsole;
-    BOOL expanded; /* words is our own copy, with {ready} and {pid} filled in */
-    const char *killPattern;
-    volatile LONG killed;
+    BOOL expanded;            /* words is our own copy, with {ready} and {pid} filled in */
+    const char *killPattern;  /* --kill: a matching line ends it */
+    volatile LONG killed;     /* set to 1 once we have ended it */
+    const char *ctrlCPattern; /* --ctrl-c: a matching line has Ctrl-C pressed in its console */
+    volatile LONG ctrlCPressed;
+    char ctrlCError[512]; /* why pressing it failed, or "" */
     DWORD expectedExit, exitCode;
-    HANDLE process, stdinWrite;
+    HANDLE process, stdinWrite, job;
     Output out, err;
 } Process;
 
@@ -108,6 +120,7 @@ static const char usage[] =
     "process id. See the comment at the top of harness/pairtest.c for more.\n";
 
 static CRITICAL_SECTION printLock; /* --show lines from many threads */
+static CRITICAL_SECTION startLock; /* one process started at a time: see startProcess */
 static BOOL show;
 static const char *readyPattern;
 
@@ -178,6 +191,95 @@ static void printEscaped(const char *prefix, const char *line, size_t length)
         errExit("HeapFree");
 }
 
+/* ---- pressing Ctrl-C --------------------------------------------------- */
+
+/* The event we send comes back to us too: we are on that console. */
+static BOOL WINAPI swallowCtrlC(DWORD event)
+{
+    return event == CTRL_C_EVENT; /* TRUE: handled, we go on */
+}
+
+/* --press-ctrl-c PID: what the copy of pairtest that pressCtrlC() starts
+ * does. It has no console (DETACHED_PROCESS), so it can attach to PID's; its
+ * stdout and stderr are a pipe that pressCtrlC() reads. */
+WINIPC_NORETURN static void pressCtrlCInConsoleOf(DWORD pid)
+{
+    if (!AttachConsole(pid))
+        errExit("AttachConsole %lu", (unsigned long)pid);
+    if (!SetConsoleCtrlHandler(swallowCtrlC, TRUE))
+        errExit("SetConsoleCtrlHandler");
+    if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0)) /* 0: everyone on the console */
+        errExit("GenerateConsoleCtrlEvent");
+    if (!FreeConsole())
+        errExit("FreeConsole");
+    exit(0);
+}
+
+/* --ctrl-c, from the thread that reads p's output: runs pairtest
+ * --press-ctrl-c with p's process id, waits for it, and keeps what it said
+ * if it failed, for checkAll(). */
+static void pressCtrlC(Process *p)
+{
+    SECURITY_ATTRIBUTES inheritable = {sizeof(SECURITY_ATTRIBUTES), NULL, TRUE};
+    wchar_t path[MAX_PATH], commandLine[MAX_PATH + 40];
+    STARTUPINFOW startup;
+    PROCESS_INFORMATION helper;
+    HANDLE report, reportWrite;
+    DWORD length = GetModuleFileNameW(NULL, path, MAX_PATH), n, exitCode;
+    size_t at = 0;
+
+    if (length == 0 || length == MAX_PATH)
+        errExit("GetModuleFileNameW");
+    swprintf(commandLine, sizeof commandLine / sizeof commandLine[0], L"\"%ls\" --press-ctrl-c %lu",
+             path, (unsigned long)GetProcessId(p->process));
+    EnterCriticalSection(&startLock);
+    if (!CreatePipe(&report, &reportWrite, &inheritable, 0))
+        errExit("CreatePipe");
+    if (!SetHandleInformation(report, HANDLE_FLAG_INHERIT, 0))
+        errExit("SetHandleInformation");
+    ZeroMemory(&startup, sizeof startup);
+    startup.cb = sizeof startup;
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdOutput = reportWrite;
+    startup.hStdError = reportWrite;
+    /* In the job, like every process we start: a timeout ends it too. */
+    if (!CreateProcessW(path, commandLine, NULL, NULL, TRUE, CREATE_SUSPENDED | DETACHED_PROCESS,
+                        NULL, NULL, &startup, &helper))
+        errExit("CreateProcessW (pairtest --press-ctrl-c)");
+    if (!AssignProcessToJobObject(p->job, helper.hProcess))
+        errExit("AssignProcessToJobObject");
+    if (ResumeThread(helper.hThread) == (DWORD)-1)
+        errExit("ResumeThread");
+    if (!CloseHandle(helper.hThread) || !CloseHandle(reportWrite))
+        errExit("CloseHandle");
+    LeaveCriticalSection(&startLock);
+
+    /* A line at most, and only if it failed; the pipe breaks when it exits. */
+    while (at < sizeof p->ctrlCError - 1) {
+        if (!ReadFile(report, p->ctrlCError + at, (DWORD)(sizeof p->ctrlCError - 1 - at), &n,
+                      NULL)) {
+            if (GetLastError() != ERROR_BROKEN_PIPE)
+                errExit("ReadFile (pairtest --press-ctrl-c)");
+            break;
+        }
+        at += n;
+    }
+    while (at > 0 && (p->ctrlCError[at - 1] == '\n' || p->ctrlCError[at - 1] == '\r'))
+        at--;
+    p->ctrlCError[at] = '\0';
+    if (WaitForSingleObject(helper.hProcess, INFINITE) == WAIT_FAILED)
+        errExit("WaitForSingleObject");
+    if (!GetExitCodeProcess(helper.hProcess, &exitCode))
+        errExit("GetExitCodeProcess");
+    if (exitCode == 0)
+        p->ctrlCError[0] = '\0';
+    else if (at == 0)
+        snprintf(p->ctrlCError, sizeof p->ctrlCError, "pairtest --press-ctrl-c exited with %lu",
+                 (unsigned long)exitCode);
+    if (!CloseHandle(helper.hProcess) || !CloseHandle(report))
+        errExit("CloseHandle");
+}
+
 /* ---- reading a process's output -------------------------------------- */
 
 /* Keeps the part of the ready line where the pattern's first '*' stands:
@@ -201,6 +303,7 @@ static void captureReady(Output *o, const char *line, size_t length)
  * line sets the event the main thread waits on. */
 static void takeLines(Output *o, BOOL atEnd)
 {
+    Process *p = o->owner;
     size_t at = o->scanned, lineLength;
     const char *line;
 
@@ -222,16 +325,24 @@ static void takeLines(Output *o, BOOL atEnd)
             if (!SetEvent(o->readyEvent))
                 errExit("SetEvent");
         }
-        if (o->killPattern != NULL && matches(o->killPattern, line, lineLength) &&
-            InterlockedExchange(o->killed, 1) == 0) {
+        if (p->killPattern != NULL && matches(p->killPattern, line, lineLength) &&
+            InterlockedExchange(&p->killed, 1) == 0) {
             if (show) {
                 EnterCriticalSection(&printLock);
-                say("[pairtest   ] killing %.*s\n", (int)(strchr(o->label, '.') - o->label),
-                    o->label);
+                say("[pairtest   ] killing %s\n", p->name);
                 LeaveCriticalSection(&printLock);
             }
-            if (!TerminateProcess(o->killTarget, 1))
+            if (!TerminateProcess(p->process, 1))
                 errMsg("TerminateProcess (--kill)");
+        }
+        if (p->ctrlCPattern != NULL && matches(p->ctrlCPattern, line, lineLength) &&
+            InterlockedExchange(&p->ctrlCPressed, 1) == 0) {
+            if (show) {
+                EnterCriticalSection(&printLock);
+                say("[pairtest   ] pressing Ctrl-C in %s\n", p->name);
+                LeaveCriticalSection(&printLock);
+            }
+            pressCtrlC(p);
         }
         o->scanned = at;
     }
@@ -390,7 +501,9 @@ static void startProcess(Process *p, HANDLE job)
 
     /* Each pipe is made inheritable, then our end is taken back out, so the
      * child inherits only its own three ends. We start processes one at a
-     * time, so no other child can inherit these by accident. */
+     * time -- pressCtrlC() starts one too, from another thread: hence the
+     * lock -- so no other child can inherit these by accident. */
+    EnterCriticalSection(&startLock);
     if (!CreatePipe(&stdinRead, &p->stdinWrite, &inheritable, STDIN_PIPE_BYTES) ||
         !CreatePipe(&p->out.pipe, &outWrite, &inheritable, 0) ||
         !CreatePipe(&p->err.pipe, &errWrite, &inheritable, 0))
@@ -419,12 +532,12 @@ static void startProcess(Process *p, HANDLE job)
     if (!CloseHandle(info.hThread) || !CloseHandle(stdinRead) || !CloseHandle(outWrite) ||
         !CloseHandle(errWrite))
         errExit("CloseHandle");
+    LeaveCriticalSection(&startLock);
     if (!HeapFree(GetProcessHeap(), 0, commandLine))
         errExit("HeapFree");
     p->process = info.hProcess;
-    p->out.killPattern = p->err.killPattern = p->killPattern;
-    p->out.killTarget = p->err.killTarget = p->process;
-    p->out.killed = p->err.killed = &p->killed;
+    p->job = job;
+    p->out.owner = p->err.owner = p;
 
     if (p->input != NULL)
         writeInput(p->stdinWrite, p->input);
@@ -535,8 +648,9 @@ typedef struct {
     int processCount, clientCount;
     Check *checks;
     int checkCount;
-    Check *same;   /* --same: pairs, same[2k] against same[2k+1] */
-    int sameCount; /* pairs */
+    int ctrlCCount; /* processes with a --ctrl-c */
+    Check *same;    /* --same: pairs, same[2k] against same[2k+1] */
+    int sameCount;  /* pairs */
     long timeoutSeconds;
     const char *title;
     ULONGLONG deadline;
@@ -686,6 +800,12 @@ static void parseArguments(Run *run, int argc, char *argv[])
             break;
         case OPT_HOLD_STDIN: oneProcess(run, option, v[0])->holdStdin = TRUE; break;
         case OPT_NEW_CONSOLE: oneProcess(run, option, v[0])->newConsole = TRUE; break;
+        case OPT_CTRL_C:
+            oneProcess(run, option, v[0])->ctrlCPattern = v[1];
+            run->ctrlCCount++;
+            break;
+        case OPT_PRESS_CTRL_C: /* we are the copy --ctrl-c starts: press, and exit */
+            pressCtrlCInConsoleOf((DWORD)getNumber(v[0], 1, LONG_MAX, option));
         case OPT_READY: readyPattern = v[0]; break;
         case OPT_TIMEOUT: run->timeoutSeconds = getNumber(v[0], 1, 86400, option); break;
         case OPT_ONE_AT_A_TIME: run->oneAtATime = TRUE; break;
@@ -699,6 +819,11 @@ static void parseArguments(Run *run, int argc, char *argv[])
         usageErr("nothing to run: give a --server or a --client");
     if (readyPattern != NULL && strcmp(run->processes[0].name, "server") != 0)
         usageErr("--ready needs a --server");
+    for (i = 0; i < run->processCount; i++)
+        if (run->processes[i].ctrlCPattern != NULL && !run->processes[i].newConsole)
+            usageErr("--ctrl-c %s needs --new-console %s: Ctrl-C reaches every process on a "
+                     "console, and without one of its own %s is on ours",
+                     run->processes[i].name, run->processes[i].name, run->processes[i].name);
     for (i = 0; i < run->checkCount; i++)
         if (strcmp(run->checks[i].role, "client") != 0 &&
             findRole(run, run->checks[i].role) == NULL)
@@ -948,6 +1073,16 @@ static int checkAll(Run *run)
             if (!show)
                 say("pairtest: ok: %s exited with code %lu\n", p->name, (unsigned long)p->exitCode);
         }
+        if (p->ctrlCPattern != NULL && !p->ctrlCPressed) {
+            say("pairtest: FAIL: %s printed no line matching --ctrl-c \"%s\"\n", p->name,
+                p->ctrlCPattern);
+            failures++;
+        } else if (p->ctrlCPattern != NULL && p->ctrlCError[0] != '\0') {
+            say("pairtest: FAIL: could not press Ctrl-C in %s: %s\n", p->name, p->ctrlCError);
+            failures++;
+        } else if (p->ctrlCPattern != NULL && !show) {
+            say("pairtest: ok: Ctrl-C was pressed in %s's console\n", p->name);
+        }
         failures += checkOutput(p, &p->out, FALSE, run->checks, run->checkCount);
         failures += checkOutput(p, &p->err, TRUE, run->checks, run->checkCount);
     }
@@ -984,12 +1119,13 @@ int main(int argc, char *argv[])
 {
     Run run;
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits;
-    int failures, i;
+    int failures, checks, i;
 
     initProgram(&argc, &argv, usage);
     ZeroMemory(&run, sizeof run);
     parseArguments(&run, argc, argv);
     InitializeCriticalSection(&printLock);
+    InitializeCriticalSection(&startLock);
 
     /* When our last handle to the job closes -- when we exit, however we
      * exit -- every process still in it is killed: nothing outlives a test. */
@@ -1013,11 +1149,12 @@ int main(int argc, char *argv[])
         for (i = 0; i < run.processCount; i++)
             if (run.processes[i].process != NULL)
                 printTranscript(&run.processes[i]);
+    checks = run.checkCount + run.sameCount + run.processCount + run.ctrlCCount;
     say("pairtest: %s: %d process%s, %d check%s, %d failed\n", failures == 0 ? "PASS" : "FAIL",
-        run.processCount, run.processCount == 1 ? "" : "es",
-        run.checkCount + run.sameCount + run.processCount,
-        run.checkCount + run.sameCount + run.processCount == 1 ? "" : "s", failures);
+        run.processCount, run.processCount == 1 ? "" : "es", checks, checks == 1 ? "" : "s",
+        failures);
     release(&run);
     DeleteCriticalSection(&printLock);
+    DeleteCriticalSection(&startLock);
     return failures == 0 ? 0 : 1;
 }

@@ -44,9 +44,13 @@ KEYWORD(END_SERVER, "--end-server", 0, "",
         "end the server once every client has exited (its exit code is not checked)")
 KEYWORD(NEW_CONSOLE, "--new-console", 1, "ROLE",
         "give ROLE a console of its own, output still piped (Wine: needs a display)")
+KEYWORD(CTRL_C, "--ctrl-c", 2, "ROLE PATTERN",
+        "press Ctrl-C in ROLE's console once ROLE prints a matching line (needs --new-console)")
 OPTION(SHOW, "--show", 0, "",
        "print every line as it arrives, labelled, and only the failed checks")
 OPTION(TITLE, "--title", 1, "TEXT", "with --show, print TEXT first")
+OPTION(PRESS_CTRL_C, "--press-ctrl-c", 1, "PID",
+       "what --ctrl-c runs, a copy of pairtest with no console: press Ctrl-C in PID's, exit")
 OPTION(HELP, "--help", 0, "", "show this text")
 
 #undef KEYWORD

@@ -7,8 +7,10 @@
  * process that only a --kill or the timeout ends when pairtest holds its
  * stdin open. --child makes a process tree: a copy of this program, paused,
  * that shares our standard handles, so it holds our output pipes open too.
+ * --wait-ctrl-c waits for a Ctrl-C in its console, for --ctrl-c's tests:
+ * only a Ctrl-C that arrives, or the timeout, ends it.
  *
- * Usage: pairtest_subject [--count N] [--pause] [--child]
+ * Usage: pairtest_subject [--count N] [--pause] [--child] [--wait-ctrl-c]
  */
 #include "args.h"
 
@@ -17,17 +19,28 @@
 #include <wchar.h>
 
 static const char usage[] =
-    "Usage: pairtest_subject [--count N] [--pause] [--child]\n"
+    "Usage: pairtest_subject [--count N] [--pause] [--child] [--wait-ctrl-c]\n"
     "\n"
     "Test-only, for pairtest's self-tests: prints \"line 1\"..\"line N\" on stdout\n"
     "and \"note 1\"..\"note N\" on stderr, then \"pairtest_subject: N lines\".\n"
     "\n"
-    "  --count N   how many lines (default 3)\n"
-    "  --pause     before the last line, print \"Press Enter to exit.\" and wait\n"
-    "              for a line, or the end, on stdin\n"
-    "  --child     first start a copy of this program with --pause --count 0\n"
-    "              that shares our stdin, stdout and stderr\n"
-    "  --help      show this text\n";
+    "  --count N      how many lines (default 3)\n"
+    "  --pause        before the last line, print \"Press Enter to exit.\" and\n"
+    "                 wait for a line, or the end, on stdin\n"
+    "  --child        first start a copy of this program with --pause --count 0\n"
+    "                 that shares our stdin, stdout and stderr\n"
+    "  --wait-ctrl-c  before the last line, print \"pairtest_subject: waiting for\n"
+    "                 Ctrl-C\" and wait for one, then print \"pairtest_subject:\n"
+    "                 Ctrl-C\" (for pairtest --ctrl-c, in a console of our own)\n"
+    "  --help         show this text\n";
+
+static HANDLE ctrlC; /* --wait-ctrl-c: set by the handler */
+
+/* Runs on a thread of its own; main reports the event. */
+static BOOL WINAPI onCtrlC(DWORD event)
+{
+    return event == CTRL_C_EVENT && SetEvent(ctrlC); /* TRUE: handled, we go on */
+}
 
 /* "note N" on stderr, as one write. */
 static void note(long n)
@@ -68,7 +81,7 @@ static HANDLE startChild(void)
 int main(int argc, char *argv[])
 {
     long count = 3, n;
-    BOOL pause = FALSE;
+    BOOL pause = FALSE, waitCtrlC = FALSE;
     HANDLE child = NULL;
     char line[256];
     int i;
@@ -83,6 +96,8 @@ int main(int argc, char *argv[])
             pause = TRUE;
         else if (strcmp(argv[i], "--child") == 0)
             child = startChild();
+        else if (strcmp(argv[i], "--wait-ctrl-c") == 0)
+            waitCtrlC = TRUE;
         else
             usageErr("unknown argument \"%s\"", argv[i]);
     }
@@ -90,6 +105,21 @@ int main(int argc, char *argv[])
     for (n = 1; n <= count; n++) {
         say("line %ld\n", n);
         note(n);
+    }
+    /* The handler is in place before the line that says we wait: pairtest
+     * presses Ctrl-C as soon as it reads that line. */
+    if (waitCtrlC) {
+        ctrlC = CreateEventW(NULL, TRUE, FALSE, NULL);
+        if (ctrlC == NULL)
+            errExit("CreateEventW");
+        if (!SetConsoleCtrlHandler(onCtrlC, TRUE))
+            errExit("SetConsoleCtrlHandler");
+        say("pairtest_subject: waiting for Ctrl-C\n");
+        if (WaitForSingleObject(ctrlC, INFINITE) == WAIT_FAILED)
+            errExit("WaitForSingleObject");
+        say("pairtest_subject: Ctrl-C\n");
+        if (!CloseHandle(ctrlC))
+            errExit("CloseHandle");
     }
     if (pause) {
         say("Press Enter to exit.\n");
