@@ -322,11 +322,13 @@ static void quit(Client *c)
 /* Does what a line says: a command, or a message to the room. FALSE once it has sent /quit. */
 static BOOL handleLine(Client *c, const char *line)
 {
-    const char *fields[2] = {line, NULL}, *text = line, *space, *why;
+    const char *fields[2], *text = line, *space, *why;
     char nick[MAX_LINE], shown[SHOWN], frame[MS_HEADER + MS_MAX_FRAME];
     size_t size;
     char type = MS_SAY;
     int count = 1;
+
+    fields[0] = line; /* a message to the room, unless a command says otherwise */
 
     if (line[0] == '\0')
         return TRUE;

@@ -497,10 +497,11 @@ static DWORD WINAPI crowdMember(LPVOID param)
     Crowd *c = m->crowd;
     long wanted = (c->room - 1) * c->messages, k;
     char text[MS_MAX_NICK + 24];
-    const char *fields[1] = {text};
+    const char *fields[1];
     Link l;
     Frame f;
 
+    fields[0] = text;
     openLink(&l, m->overPipe);
     m->inRoom = join(&l, m->nick, &f);
     while (m->inRoom < c->room) {
@@ -664,12 +665,13 @@ static void stall(BOOL overPipe, long limitKib, DWORD serverPid)
     static Link staller;
     static Frame f;
     char text[STALL_TEXT + 1];
-    const char *fields[1] = {text}, *nick = "staller";
+    const char *fields[1], *nick = "staller";
     Resources before, now;
     LONG64 growth = 0;
     long sent;
     HANDLE witnessEvents[2];
 
+    fields[0] = text;
     openLink(&w.peer.link, overPipe);
     join(&w.peer.link, "witness", &f);
     openLink(&staller, overPipe);

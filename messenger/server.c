@@ -264,6 +264,11 @@ static void tell(Member *m, char type, int count, const char *const fields[])
         queueFrame(m, frame, size);
 }
 
+static void tellOne(Member *m, char type, const char *field)
+{
+    tell(m, type, 1, &field);
+}
+
 /* A room event: numbered, stamped, and queued for every member but except (NULL: all). fields
  * start with two empty ones, for the number and time. Returns the number. */
 static long roomEvent(Member *except, char type, int count, const char *fields[], char *time)
@@ -285,12 +290,14 @@ static long roomEvent(Member *except, char type, int count, const char *fields[]
 
 static void leaveRoom(Member *m, const char *why)
 {
-    const char *fields[4] = {"", "", m->nick, why};
+    const char *fields[4]; /* the number, the time: roomEvent's */
     char time[9];
     long number;
 
     if (m->state != IN_ROOM)
         return;
+    fields[2] = m->nick;
+    fields[3] = why;
     m->state = CONNECTED;
     inRoom--;
     if (stopping) /* everyone is leaving: each gets its goodbye alone */
@@ -315,7 +322,7 @@ static void sayGoodbye(Member *m, const char *why)
 {
     leaveRoom(m, why);
     snprintf(m->ending, sizeof m->ending, "%s", why);
-    tell(m, MS_BYE, 1, &why);
+    tellOne(m, MS_BYE, why);
     m->state = CLOSING;
 }
 
@@ -383,21 +390,22 @@ static void tellMembers(Member *to)
 
 static void join(Member *m, const char *nick)
 {
-    const char *fields[3] = {"", "", nick};
+    const char *fields[3];
     char why[160], time[9];
     long number;
 
     if (refuseNick(nick, why, sizeof why) != NULL) {
         say("connection %ld: refused: %s\n", m->number, why);
-        tell(m, MS_ERROR, 1, (const char *[]){why});
+        tellOne(m, MS_ERROR, why);
         sayGoodbye(m, "refused");
         return;
     }
     snprintf(m->nick, sizeof m->nick, "%s", nick);
     m->state = IN_ROOM;
     inRoom++;
-    tell(m, MS_WELCOME, 1, &nick);
+    tellOne(m, MS_WELCOME, nick);
     tellMembers(m);
+    fields[2] = nick;
     number = roomEvent(m, MS_JOINED, 3, fields, time);
     say("[#%ld %s] %s joined (connection %ld), %ld in the room\n", number, time, m->nick, m->number,
         inRoom);
@@ -406,10 +414,13 @@ static void join(Member *m, const char *nick)
 /* One frame from a member in the room: what the room does with it. */
 static void inTheRoom(Member *m, Frame *f)
 {
-    const char *fields[4] = {"", "", m->nick, f->field[0]}, *wrong;
+    const char *fields[4], *wrong; /* a room event's: the number and time are roomEvent's */
     char why[160], time[9], shown[2 * MS_MAX_TEXT];
     Member *to;
     long number;
+
+    fields[2] = m->nick;
+    fields[3] = f->field[0];
 
     if (f->type == MS_SAY && (wrong = checkText(f->field[0])) == NULL) {
         number = roomEvent(m, MS_MESSAGE, 4, fields, time);
@@ -417,20 +428,25 @@ static void inTheRoom(Member *m, Frame *f)
             printable(f->field[0], strlen(f->field[0]), shown, sizeof shown));
     } else if (f->type == MS_SAY) {
         snprintf(why, sizeof why, "your message %s", wrong);
-        tell(m, MS_ERROR, 1, (const char *[]){why});
+        tellOne(m, MS_ERROR, why);
     } else if (f->type == MS_PRIVATE && (to = findMember(f->field[0])) != NULL &&
                (wrong = checkText(f->field[1])) == NULL) {
+        const char *told[3];
+
         timeNow(time);
-        tell(to, MS_TOLD, 3, (const char *[]){time, m->nick, f->field[1]});
+        told[0] = time;
+        told[1] = m->nick;
+        told[2] = f->field[1];
+        tell(to, MS_TOLD, 3, told);
         say("%s -> %s: a private message\n", m->nick, to->nick);
     } else if (f->type == MS_PRIVATE) {
         snprintf(why, sizeof why, "%s",
                  to == NULL ? "no member has that nick" : "your message is empty or bad");
-        tell(m, MS_ERROR, 1, (const char *[]){why});
+        tellOne(m, MS_ERROR, why);
     } else if (f->type == MS_WHO) {
         tellMembers(m);
     } else if (f->type == MS_RENAME && refuseNick(f->field[0], why, sizeof why) != NULL) {
-        tell(m, MS_ERROR, 1, (const char *[]){why});
+        tellOne(m, MS_ERROR, why);
     } else if (f->type == MS_RENAME) {
         fields[3] = f->field[0];
         number = roomEvent(NULL, MS_RENAMED, 4, fields, time); /* the renamed one too */
