@@ -37,8 +37,8 @@ static const char usage[] =
     "  --port N     join over TCP, at port N (default " MS_DEFAULT_PORT ")\n"
     "  --nick NAME  the nick to join as (1 to 32 bytes, no spaces)\n"
     "  --send TEXT  a step of a script, run instead of stdin: send TEXT as if typed\n"
-    "  --wait TEXT  a step: wait (30 s at most) for a line holding TEXT, printed since the\n"
-    "               last line sent (or the start)\n"
+    "  --wait TEXT  a step: wait (30 s at most) until a line holding TEXT has been\n"
+    "               printed, at any time since the start\n"
     "  --linger MS  after the script (or as one, alone), print what arrives for MS ms,\n"
     "               then /quit\n"
     "  --help       show this text\n";
@@ -62,7 +62,7 @@ typedef struct {
     int typedLength, drawn;
     wchar_t typed[MAX_LINE];
     const char *waitingFor;    /* a --wait's TEXT, or NULL */
-    char history[HISTORY + 1]; /* the lines printed since the last line sent */
+    char history[HISTORY + 1]; /* the lines printed so far, '\n' after each */
     size_t historyLength;
 } Client;
 
@@ -143,7 +143,7 @@ static void show(Client *c, const char *format, ...)
     if (c->prompting)
         erasePrompt(c);
     say("%s\n", line);
-    if (c->historyLength + length + 1 > HISTORY) /* so long unsent: forget the oldest */
+    if (c->historyLength + length + 1 > HISTORY) /* a long run: start again */
         c->historyLength = 0;
     memcpy(c->history + c->historyLength, line, length);
     c->historyLength += length + 1;
@@ -358,7 +358,6 @@ static BOOL handleLine(Client *c, const char *line)
     } else {
         EnterCriticalSection(&c->lock); /* shown before it goes, so the answers come after */
         show(c, "> %s", printable(line, strlen(line), shown, sizeof shown));
-        c->historyLength = 0, c->history[0] = '\0'; /* a --wait looks at what follows */
         LeaveCriticalSection(&c->lock);
         writeFrame(c, frame, size);
         c->linesSent++;
