@@ -133,10 +133,25 @@ static DWORD countHandles(DWORD pid)
     return count;
 }
 
-void readResources(DWORD pid, Resources *now)
+SIZE_T privateBytesOf(DWORD pid)
 {
     HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
     PROCESS_MEMORY_COUNTERS memory;
+
+    if (process == NULL)
+        errExit("OpenProcess %lu", (unsigned long)pid);
+    ZeroMemory(&memory, sizeof memory);
+    memory.cb = sizeof memory;
+    if (!GetProcessMemoryInfo(process, &memory, sizeof memory))
+        errExit("GetProcessMemoryInfo");
+    if (!CloseHandle(process))
+        errExit("CloseHandle");
+    return memory.PagefileUsage;
+}
+
+void readResources(DWORD pid, Resources *now)
+{
+    HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION, FALSE, pid);
 
     if (process == NULL)
         errExit("OpenProcess %lu", (unsigned long)pid);
@@ -148,13 +163,9 @@ void readResources(DWORD pid, Resources *now)
         now->handles = countHandles(pid);
         now->handleSource = "the system handle table";
     }
-    ZeroMemory(&memory, sizeof memory);
-    memory.cb = sizeof memory;
-    if (!GetProcessMemoryInfo(process, &memory, sizeof memory))
-        errExit("GetProcessMemoryInfo");
-    now->privateBytes = memory.PagefileUsage;
     if (!CloseHandle(process))
         errExit("CloseHandle");
+    now->privateBytes = privateBytesOf(pid);
 }
 
 BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE_T byteSlack,

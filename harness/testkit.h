@@ -54,6 +54,12 @@ typedef struct {
 /* Reads process pid's resources; exits (errExit) if it cannot. */
 void readResources(DWORD pid, Resources *now);
 
+/* Only the private bytes, as above. Under Wine 8, reading the system handle
+ * table (readResources) while processes come and go can crash the
+ * wineserver -- and every program of the prefix hangs with it: a probe that
+ * looks often, while other tests run, looks at the memory alone. */
+SIZE_T privateBytesOf(DWORD pid);
+
 /* After a crowd of clients, a server frees what they cost as their sessions
  * end, a little later than the clients leave. Waits until pid's handles and
  * private bytes are within the slack of before, for at most waitMs, then
