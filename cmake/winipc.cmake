@@ -129,6 +129,11 @@ function(winipc_add_pair_test name)
     add_test(NAME ${name} COMMAND pairtest ${harness_args})
   endif()
   winipc_set_test_properties(${name} ${timeout})
+  # A pass is pairtest's own last line saying so, not just an exit code of 0:
+  # under Wine a program that never ran can exit 0 (a wineserver that died
+  # under a test once made one "pass" in 20 ms, printing nothing).
+  set_tests_properties(${name} PROPERTIES
+                       PASS_REGULAR_EXPRESSION "pairtest: PASS: [^\n]*[\r\n]*$")
   if(tour AND display AND WINIPC_UNDER_WINE)
     set_property(GLOBAL APPEND PROPERTY WINIPC_TOUR
                  "COMMAND;${WINIPC_XVFB_RUN};-a;${CMAKE_CROSSCOMPILING_EMULATOR}"
