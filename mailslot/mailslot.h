@@ -30,9 +30,11 @@
 #define MS_MAX_NAME 200 /* bytes of UTF-8 in a slot name or a host name */
 
 /* The largest message, in bytes, the pair sends or accepts. 424 bytes is the
- * documented limit for a message broadcast to a domain (\\*\mailslot\NAME);
- * local and single-host messages may be longer, but with one limit for every
- * destination a message that works locally also works when broadcast. The
+ * documented limit for any message sent between computers: to a slot on
+ * another machine (\\HOST\mailslot\NAME) or to every slot of the name in the
+ * domain (\\*\mailslot\NAME), a message travels as a datagram. Only a message
+ * to a slot on this machine may be longer; with one limit for every
+ * destination, a message that works locally also works over the network. The
  * reader gives it to CreateMailslotW; the writer checks it too, before it
  * sends anything, because Wine does not enforce the slot's own limit. */
 #define MS_MAX_MESSAGE 424

@@ -11,7 +11,6 @@
  *    to MS_READ_TIMEOUT_MS, which only lets an idle reader notice Ctrl-C).
  *  - It read a handle not opened for overlapped I/O through an OVERLAPPED with an event it
  *    never closed; now it uses a plain blocking ReadFile, with no event to leak.
- *  - It read into a fixed-size buffer; now the buffer is sized from GetMailslotInfo.
  *  - Nothing handled a message over the slot's maximum; that is now MS_MAX_MESSAGE, which the
  *    writer checks every message against before it sends any (Wine does not enforce it).
  *  - It ran until killed; now --count N ends it, and Ctrl-C ends it cleanly.
