@@ -62,6 +62,9 @@ rssAnon() { sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$server_p
 "$wine_run" --clone "$work/apart" || fail "cannot make a second Wine prefix"
 
 # ($! is the .exe's own Linux process: wine-run execs wine, which becomes it.)
+# The log exists before the server starts: the background job opens it in
+# its own time, and a tail that came first would find no file and give up.
+: >"$work/server.log" || exit 1
 "$wine_run" "$server_exe" --port "$port" --max-clients "$count" \
     >"$work/server.log" 2>"$work/server.err" &
 server_pid=$!
