@@ -4,7 +4,6 @@
 #include <psapi.h>
 #include <string.h>
 #include <wchar.h>
-#include <winternl.h>
 
 #define SETTLE_POLL_MS 50 /* how often resourcesSettle looks again */
 
@@ -83,56 +82,6 @@ DWORD randomBelow(DWORD *state, DWORD n)
     return nextRandom(state) % n;
 }
 
-/* One entry of the system's handle table (SystemExtendedHandleInformation,
- * class 64): the SDK does not declare it, and the layout has stayed the
- * same since Windows XP. Wine fills it in too. */
-typedef struct {
-    PVOID object;
-    ULONG_PTR processId;
-    ULONG_PTR handle;
-    ULONG grantedAccess;
-    USHORT creatorBackTraceIndex, objectTypeIndex;
-    ULONG attributes, reserved;
-} HandleEntry;
-
-typedef struct {
-    ULONG_PTR count, reserved;
-    HandleEntry entries[1];
-} HandleTable;
-
-#define SYSTEM_EXTENDED_HANDLE_INFORMATION ((SYSTEM_INFORMATION_CLASS)64)
-#define STATUS_INFO_LENGTH_MISMATCH_CODE ((NTSTATUS)0xC0000004L)
-
-/* Counts pid's entries in the system's handle table. */
-static DWORD countHandles(DWORD pid)
-{
-    ULONG size = 1 << 20, needed;
-    HandleTable *table;
-    NTSTATUS status;
-    ULONG_PTR i;
-    DWORD count = 0;
-
-    for (;;) {
-        table = HeapAlloc(GetProcessHeap(), 0, size);
-        if (table == NULL)
-            fatal("HeapAlloc: no memory for the handle table (%lu bytes)", size);
-        status = NtQuerySystemInformation(SYSTEM_EXTENDED_HANDLE_INFORMATION, table, size, &needed);
-        if (status != STATUS_INFO_LENGTH_MISMATCH_CODE)
-            break;
-        if (!HeapFree(GetProcessHeap(), 0, table))
-            errExit("HeapFree");
-        size *= 2; /* the table grows as we look: ask for room to spare */
-    }
-    if (status != 0)
-        errExitCode(RtlNtStatusToDosError(status), "NtQuerySystemInformation");
-    for (i = 0; i < table->count; i++)
-        if (table->entries[i].processId == pid)
-            count++;
-    if (!HeapFree(GetProcessHeap(), 0, table))
-        errExit("HeapFree");
-    return count;
-}
-
 SIZE_T privateBytesOf(DWORD pid)
 {
     HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
@@ -158,11 +107,10 @@ void readResources(DWORD pid, Resources *now)
     now->handles = 0;
     if (!GetProcessHandleCount(process, &now->handles))
         errExit("GetProcessHandleCount");
-    now->handleSource = "GetProcessHandleCount";
-    if (now->handles == 0) { /* Wine: succeeds, and leaves the count alone */
-        now->handles = countHandles(pid);
-        now->handleSource = "the system handle table";
-    }
+    /* Wine succeeds and leaves the count alone. (Its system handle table, which
+     * NtQuerySystemInformation reads, would have the count -- but reading it while other
+     * processes exit crashes Wine 8's wineserver, and every program of the prefix with it.) */
+    now->counted = now->handles != 0;
     if (!CloseHandle(process))
         errExit("CloseHandle");
     now->privateBytes = privateBytesOf(pid);
@@ -177,17 +125,23 @@ BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE
 
     for (;;) {
         readResources(pid, &now);
-        settled = now.handles <= before->handles + handleSlack &&
+        settled = (!before->counted || now.handles <= before->handles + handleSlack) &&
                   now.privateBytes <= before->privateBytes + byteSlack;
         if (settled || GetTickCount64() >= deadline)
             break;
         Sleep(SETTLE_POLL_MS); /* nothing signals "the server has cleaned up" */
     }
-    say("resources: %s: handles %lu -> %lu (slack %lu, from %s), private bytes %lu KiB -> "
-        "%lu KiB (slack %lu KiB)\n",
-        settled ? "ok" : "FAIL", (unsigned long)before->handles, (unsigned long)now.handles,
-        (unsigned long)handleSlack, now.handleSource, (unsigned long)(before->privateBytes / 1024),
-        (unsigned long)(now.privateBytes / 1024), (unsigned long)(byteSlack / 1024));
+    if (before->counted)
+        say("resources: %s: handles %lu -> %lu (slack %lu), private bytes %lu KiB -> %lu KiB "
+            "(slack %lu KiB)\n",
+            settled ? "ok" : "FAIL", (unsigned long)before->handles, (unsigned long)now.handles,
+            (unsigned long)handleSlack, (unsigned long)(before->privateBytes / 1024),
+            (unsigned long)(now.privateBytes / 1024), (unsigned long)(byteSlack / 1024));
+    else
+        say("resources: %s: handles not counted (Wine), private bytes %lu KiB -> %lu KiB "
+            "(slack %lu KiB)\n",
+            settled ? "ok" : "FAIL", (unsigned long)(before->privateBytes / 1024),
+            (unsigned long)(now.privateBytes / 1024), (unsigned long)(byteSlack / 1024));
     return settled;
 }
 

@@ -40,24 +40,23 @@ DWORD nextRandom(DWORD *state);
 /* A number from 0 to n - 1 (n > 0). */
 DWORD randomBelow(DWORD *state, DWORD n);
 
-/* What a process holds now. handles comes from GetProcessHandleCount; under
- * Wine, which answers that with no count, from the system's handle table
- * (NtQuerySystemInformation), and handleSource says which. privateBytes is
- * PROCESS_MEMORY_COUNTERS.PagefileUsage: the commit charge on Windows, the
- * resident anonymous memory under Wine. */
+/* What a process holds now. handles comes from GetProcessHandleCount, which
+ * Wine answers with no count: then counted is FALSE, and only the memory is
+ * compared. (Wine's system handle table has the count, but reading it while
+ * other processes exit crashes Wine 8's wineserver, and with it every
+ * program of the prefix: tests run in parallel, so it is never read.)
+ * privateBytes is PROCESS_MEMORY_COUNTERS.PagefileUsage: the commit charge
+ * on Windows, the resident anonymous memory under Wine. */
 typedef struct {
     DWORD handles;
+    BOOL counted;
     SIZE_T privateBytes;
-    const char *handleSource;
 } Resources;
 
 /* Reads process pid's resources; exits (errExit) if it cannot. */
 void readResources(DWORD pid, Resources *now);
 
-/* Only the private bytes, as above. Under Wine 8, reading the system handle
- * table (readResources) while processes come and go can crash the
- * wineserver -- and every program of the prefix hangs with it: a probe that
- * looks often, while other tests run, looks at the memory alone. */
+/* Only the private bytes, as above: for a probe that looks often. */
 SIZE_T privateBytesOf(DWORD pid);
 
 /* After a crowd of clients, a server frees what they cost as their sessions
