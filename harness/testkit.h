@@ -2,8 +2,9 @@
  * floods). No lab program links this; a student can skip this folder.
  *
  *  - a seeded random sequence, so that a failing fuzz run can be replayed;
- *  - a look at another process's resources: its handles and its private
- *    bytes, to show that a server gives back what a crowd of clients cost;
+ *  - a look at another process's resources: its handles (on Windows) and
+ *    its private bytes, to show that a server gives back what a crowd of
+ *    clients cost;
  *  - a lab client started, then killed once it has printed a given line:
  *    a client that vanishes mid-session, for real.
  */
