@@ -82,25 +82,10 @@ DWORD randomBelow(DWORD *state, DWORD n)
     return nextRandom(state) % n;
 }
 
-SIZE_T privateBytesOf(DWORD pid)
+void readResources(DWORD pid, Resources *now)
 {
     HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, pid);
     PROCESS_MEMORY_COUNTERS memory;
-
-    if (process == NULL)
-        errExit("OpenProcess %lu", (unsigned long)pid);
-    ZeroMemory(&memory, sizeof memory);
-    memory.cb = sizeof memory;
-    if (!GetProcessMemoryInfo(process, &memory, sizeof memory))
-        errExit("GetProcessMemoryInfo");
-    if (!CloseHandle(process))
-        errExit("CloseHandle");
-    return memory.PagefileUsage;
-}
-
-void readResources(DWORD pid, Resources *now)
-{
-    HANDLE process = OpenProcess(PROCESS_QUERY_INFORMATION, FALSE, pid);
 
     if (process == NULL)
         errExit("OpenProcess %lu", (unsigned long)pid);
@@ -111,9 +96,13 @@ void readResources(DWORD pid, Resources *now)
      * NtQuerySystemInformation reads, would have the count -- but reading it while other
      * processes exit crashes Wine 8's wineserver, and every program of the prefix with it.) */
     now->counted = now->handles != 0;
+    ZeroMemory(&memory, sizeof memory);
+    memory.cb = sizeof memory;
+    if (!GetProcessMemoryInfo(process, &memory, sizeof memory))
+        errExit("GetProcessMemoryInfo");
+    now->privateBytes = memory.PagefileUsage;
     if (!CloseHandle(process))
         errExit("CloseHandle");
-    now->privateBytes = privateBytesOf(pid);
 }
 
 BOOL resourcesSettle(DWORD pid, const Resources *before, DWORD handleSlack, SIZE_T byteSlack,

@@ -57,9 +57,6 @@ typedef struct {
 /* Reads process pid's resources; exits (errExit) if it cannot. */
 void readResources(DWORD pid, Resources *now);
 
-/* Only the private bytes, as above: for a probe that looks often. */
-SIZE_T privateBytesOf(DWORD pid);
-
 /* After a crowd of clients, a server frees what they cost as their sessions
  * end, a little later than the clients leave. Waits until pid's handles and
  * private bytes are within the slack of before, for at most waitMs, then

@@ -666,7 +666,7 @@ static void stall(BOOL overPipe, long limitKib, DWORD serverPid)
     static Frame f;
     char text[STALL_TEXT + 1];
     const char *fields[1], *nick = "staller";
-    SIZE_T before = 0, now;
+    Resources before, now;
     LONG64 growth = 0;
     long sent;
     HANDLE witnessEvents[2];
@@ -682,7 +682,7 @@ static void stall(BOOL overPipe, long limitKib, DWORD serverPid)
     join(&flooder.link, "flooder", &f);
     awaitJoin(&w.peer.link, "flooder", &f);
     if (serverPid != 0)
-        before = privateBytesOf(serverPid); /* not the handle table: see testkit.h */
+        readResources(serverPid, &before);
     w.stallerLeft = newEvent();
     w.gotFlood = CreateEventW(NULL, FALSE, FALSE, NULL);
     if (w.gotFlood == NULL)
@@ -710,9 +710,9 @@ static void stall(BOOL overPipe, long limitKib, DWORD serverPid)
         if (!sendFrame(&flooder.link, MS_SAY, 1, fields))
             fatal("stall: FAIL: the server hung up on flooder after %ld messages", sent);
         if (serverPid != 0 && sent % STALL_LOOK_EVERY == 0) { /* messages 1, 11, 21... */
-            now = privateBytesOf(serverPid);
-            if ((LONG64)now - (LONG64)before > growth)
-                growth = (LONG64)now - (LONG64)before;
+            readResources(serverPid, &now);
+            if ((LONG64)now.privateBytes - (LONG64)before.privateBytes > growth)
+                growth = (LONG64)now.privateBytes - (LONG64)before.privateBytes;
         }
     }
     say("stall: staller was disconnected after %ld messages (%ld KiB) were sent to the room: "
