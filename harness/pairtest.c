@@ -12,18 +12,21 @@
  * The options, their values and their help are rows of pairtest_options.h,
  * which builds our parser and --help, and winipc.cmake's keywords. The server
  * starts first; when one of its stdout lines matches --ready (at once without
- * --ready) the clients start. The run ends when every process has exited and
- * every output pipe has closed (a grandchild may hold one). Then the checks:
- * each process's exit code and output, then each --same.
+ * --ready) the clients start, in order, at once -- but a client --after a
+ * line of a stream starts only once that line has come, so that a scenario
+ * can order what its processes do by cause rather than by chance. The run
+ * ends when every process has exited and every output pipe has closed (a
+ * grandchild may hold one). Then the checks: each process's exit code and
+ * output, then each --same.
  *
  * ROLE is server, client (each client) or clientN (the Nth, from 1); --exit,
- * --input, --hold-stdin, --new-console, --ctrl-c and --same want one process,
- * declared before them. STREAM is ROLE.out or ROLE.err. A PATTERN matches a
- * whole line (its \r\n removed): * matches any run of characters, ? any one
- * character, the rest themselves. --same pairs the lines of its two streams
- * that match their patterns, in order, and compares each pair from where its
- * pattern's first star stands to the end: "write message: *" against "read
- * message: *".
+ * --input, --hold-stdin, --new-console, --ctrl-c, --after and --same want one
+ * process, declared before them. STREAM is ROLE.out or ROLE.err. A PATTERN
+ * matches a whole line (its \r\n removed): * matches any run of characters,
+ * ? any one character, the rest themselves. --same pairs the lines of its
+ * two streams that match their patterns, in order, and compares each pair
+ * from where its pattern's first star stands to the end: "write message: *"
+ * against "read message: *".
  * In a client's words, {ready} stands for what the server's ready line has
  * where the --ready pattern's first * is (with "... port * ready", the text
  * between the fixed parts), and {pid} for the server's process id.
@@ -62,6 +65,7 @@ typedef struct {
     HANDLE readyEvent;     /* set when a line matches readyPattern, or NULL */
     char readyValue[256];  /* the text at the ready pattern's first '*' */
     struct Process *owner; /* whose output: for its --kill and --ctrl-c */
+    struct Process *after; /* the processes --after a line of this stream, by nextAfter */
 } Output;
 
 typedef struct Process {
@@ -74,6 +78,10 @@ typedef struct Process {
     const char *killPattern;  /* --kill: a matching line ends it */
     volatile LONG killed;     /* set to 1 once we have ended it */
     const char *ctrlCPattern; /* --ctrl-c: a matching line has Ctrl-C pressed in its console */
+    const char *afterPattern; /* --after: it starts once a line of afterStream matches */
+    Output *afterStream;
+    HANDLE afterEvent; /* set by afterStream's reader when the line has come */
+    struct Process *nextAfter;
     volatile LONG ctrlCPressed;
     char ctrlCError[512]; /* why pressing it failed, or "" */
     DWORD expectedExit, exitCode;
@@ -300,10 +308,11 @@ static void captureReady(Output *o, const char *line, size_t length)
 
 /* Handles the complete lines that arrived since the last call (at the end
  * of the stream, the unfinished one too): --show prints them, and the ready
- * line sets the event the main thread waits on. */
+ * line, or a line a process is --after, sets the event the main thread
+ * waits on. */
 static void takeLines(Output *o, BOOL atEnd)
 {
-    Process *p = o->owner;
+    Process *p = o->owner, *q;
     size_t at = o->scanned, lineLength;
     const char *line;
 
@@ -325,6 +334,9 @@ static void takeLines(Output *o, BOOL atEnd)
             if (!SetEvent(o->readyEvent))
                 errExit("SetEvent");
         }
+        for (q = o->after; q != NULL; q = q->nextAfter)
+            if (matches(q->afterPattern, line, lineLength) && !SetEvent(q->afterEvent))
+                errExit("SetEvent");
         if (p->killPattern != NULL && matches(p->killPattern, line, lineLength) &&
             InterlockedExchange(&p->killed, 1) == 0) {
             if (show) {
@@ -734,6 +746,27 @@ static void addProcess(Run *run, OptionId id, char **words, int wordCount)
     snprintf(p->err.label, sizeof p->err.label, "%s.err", p->name);
 }
 
+/* --after ROLE STREAM PATTERN: p waits, before it starts, for a line of a
+ * stream of a process started before it. */
+static void after(Run *run, Process *p, const char *stream, const char *pattern)
+{
+    Check c;
+    Process *q;
+
+    parseStream(stream, &c);
+    q = oneProcess(run, "--after", c.role);
+    if (q >= p)
+        usageErr("--after %s %s: %s starts after %s, so it cannot wait for it", p->name, stream,
+                 q->name, p->name);
+    p->afterPattern = pattern;
+    p->afterStream = c.onStderr ? &q->err : &q->out;
+    p->nextAfter = p->afterStream->after;
+    p->afterStream->after = p;
+    p->afterEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
+    if (p->afterEvent == NULL)
+        errExit("CreateEventW");
+}
+
 static void parseArguments(Run *run, int argc, char *argv[])
 {
     int i, j, found;
@@ -800,6 +833,7 @@ static void parseArguments(Run *run, int argc, char *argv[])
             break;
         case OPT_HOLD_STDIN: oneProcess(run, option, v[0])->holdStdin = TRUE; break;
         case OPT_NEW_CONSOLE: oneProcess(run, option, v[0])->newConsole = TRUE; break;
+        case OPT_AFTER: after(run, oneProcess(run, option, v[0]), v[1], v[2]); break;
         case OPT_CTRL_C:
             oneProcess(run, option, v[0])->ctrlCPattern = v[1];
             run->ctrlCCount++;
@@ -875,8 +909,39 @@ static void expandWords(Process *p, const char *ready, const char *pid)
     p->expanded = TRUE;
 }
 
-/* Starts the server, waits for its ready line, then starts the clients.
- * Returns the number of failures (0 or 1: no ready line). */
+/* --after: waits for the line p waits for, or the end of its stream.
+ * FALSE when it does not come: the stream ended (said here), or the time
+ * is up (run->timedOutAt says so). */
+static BOOL waitForLine(Run *run, Process *p)
+{
+    static char waitingFor[300]; /* for the timeout's message */
+    HANDLE waitFor[2];
+    DWORD which;
+
+    waitFor[0] = p->afterEvent;
+    waitFor[1] = p->afterStream->thread; /* it ends with the stream */
+    which = WaitForMultipleObjects(2, waitFor, FALSE, remainingMs(run));
+    if (which == WAIT_OBJECT_0)
+        return TRUE;
+    if (which == WAIT_OBJECT_0 + 1 && WaitForSingleObject(p->afterEvent, 0) == WAIT_OBJECT_0)
+        return TRUE; /* the line, then the end: both came */
+    if (which == WAIT_TIMEOUT) {
+        snprintf(waitingFor, sizeof waitingFor, "a line of %s matching --after \"%s\" (for %s)",
+                 p->afterStream->label, p->afterPattern, p->name);
+        run->timedOutAt = waitingFor;
+    } else if (which == WAIT_OBJECT_0 + 1) {
+        say("pairtest: FAIL: %s closed with no line matching --after \"%s\", so %s never "
+            "started\n",
+            p->afterStream->label, p->afterPattern, p->name);
+    } else {
+        errExit("WaitForMultipleObjects");
+    }
+    return FALSE;
+}
+
+/* Starts the server, waits for its ready line, then starts the clients,
+ * each --after one once its line has come. Returns the number of failures
+ * (0 or 1: no ready line, or a stream ended without a line --after wants). */
 static int startAll(Run *run)
 {
     int i;
@@ -885,6 +950,8 @@ static int startAll(Run *run)
 
     for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
+        if (p->afterEvent != NULL && !waitForLine(run, p))
+            return run->timedOutAt == NULL;
         if (i > 0)
             expandWords(p, run->processes[0].out.readyValue, pid);
         if (show) {
@@ -893,10 +960,12 @@ static int startAll(Run *run)
             int w;
             if (backslash != NULL && (exe == NULL || backslash > exe))
                 exe = backslash;
+            EnterCriticalSection(&printLock); /* one line, whatever the readers print */
             say("[pairtest   ] starting %s: %s", p->name, exe != NULL ? exe + 1 : p->words[0]);
             for (w = 1; w < p->wordCount; w++)
                 say(" %s", p->words[w]);
             say("\n");
+            LeaveCriticalSection(&printLock);
         }
         if (i == 0 && readyPattern != NULL) {
             p->out.readyEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -949,8 +1018,11 @@ static void waitAll(Run *run)
     }
     if (run->endServer && run->timedOutAt == NULL && server->process != NULL &&
         InterlockedExchange(&server->killed, 1) == 0) {
-        if (show)
+        if (show) {
+            EnterCriticalSection(&printLock);
             say("[pairtest   ] every client has exited: ending the server\n");
+            LeaveCriticalSection(&printLock);
+        }
         if (!TerminateProcess(server->process, 1))
             errExit("TerminateProcess (--end-server)");
     }
@@ -1102,6 +1174,8 @@ static void release(Run *run)
              !CloseHandle(p->out.thread) || !CloseHandle(p->err.thread) ||
              (p->stdinWrite != NULL && !CloseHandle(p->stdinWrite)) ||
              (p->out.readyEvent != NULL && !CloseHandle(p->out.readyEvent))))
+            errExit("CloseHandle");
+        if (p->afterEvent != NULL && !CloseHandle(p->afterEvent))
             errExit("CloseHandle");
         if ((p->expanded && !HeapFree(GetProcessHeap(), 0, p->words)) ||
             (p->out.text != NULL && !HeapFree(GetProcessHeap(), 0, p->out.text)) ||

@@ -39,6 +39,8 @@ KEYWORD(HOLD_STDIN, "--hold-stdin", 1, "ROLE",
         "keep ROLE's stdin open, and empty, to the end (without it, closed at once)")
 KEYWORD(KILL, "--kill", 2, "ROLE PATTERN",
         "end ROLE when it prints a matching line (its exit code is not checked)")
+KEYWORD(AFTER, "--after", 3, "ROLE STREAM PATTERN",
+        "start ROLE only once some line of STREAM (of a process started before) matches")
 KEYWORD(ONE_AT_A_TIME, "--one-at-a-time", 0, "", "start each client when the one before has exited")
 KEYWORD(END_SERVER, "--end-server", 0, "",
         "end the server once every client has exited (its exit code is not checked)")
