@@ -117,18 +117,34 @@ function(winipc_add_pair_test name)
   endwhile()
 
   set(harness_args --timeout ${timeout} ${processes} ${options})
+  # The test holds a lock of its own name, so that a run of its scenario
+  # elsewhere (report/transcripts.sh --check) never shares its port or pipe.
+  set(locks ${name})
   if(display AND WINIPC_UNDER_WINE AND NOT WINIPC_XVFB_RUN)
     winipc_add_skipped_test(${name}
       "needs xvfb-run for Wine's consoles (Debian: apt-get install xvfb xauth)")
     return()
   elseif(display AND WINIPC_UNDER_WINE)
-    add_test(NAME ${name} COMMAND ${WINIPC_XVFB_RUN} -a ${CMAKE_CROSSCOMPILING_EMULATOR}
-             $<TARGET_FILE:pairtest> ${harness_args})
-    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK x_display)
+    set(command ${WINIPC_XVFB_RUN} -a ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:pairtest>)
+    list(APPEND locks x_display)
   else()
-    add_test(NAME ${name} COMMAND pairtest ${harness_args})
+    set(command ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:pairtest>)
   endif()
+  add_test(NAME ${name} COMMAND ${command} ${harness_args})
   winipc_set_test_properties(${name} ${timeout})
+  set_tests_properties(${name} PROPERTIES RESOURCE_LOCK "${locks}")
+  set_property(GLOBAL PROPERTY WINIPC_LOCKS_${name} ${locks})
+  # The scenario as one command, a word a line, with --show: what
+  # report/transcripts.sh (bash: a Linux host's) runs to make the report's
+  # transcript of this test. One file, so one configuration: not for a
+  # multi-configuration generator such as Visual Studio's.
+  get_property(multi_config GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+  if(CMAKE_HOST_UNIX AND NOT multi_config)
+    list(JOIN harness_args "\n" words)
+    list(JOIN command "\n" launcher)
+    file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/scenarios/${name}.txt
+         CONTENT "${launcher}\n--show\n${words}\n")
+  endif()
   # A pass is pairtest's own last line saying so, not just an exit code of 0:
   # under Wine a program that never ran can exit 0 (a wineserver that died
   # under a test once made one "pass" in 20 ms, printing nothing).
