@@ -62,6 +62,15 @@ function(winipc_add_pair_test name)
   set(display FALSE)
   set(args ${ARGN})
   list(LENGTH args count)
+  # In a CMake list, a "[" with no "]" after it in the same word protects
+  # every ";" up to the next "]": the rest of the scenario becomes one word,
+  # its checks vanish, and the test passes for nothing. Refuse it.
+  foreach(word IN LISTS args)
+    if("${word}" MATCHES ";")
+      message(FATAL_ERROR "winipc_add_pair_test(${name}): a word with an unclosed \"[\" "
+                          "swallowed the words after it: ${word}")
+    endif()
+  endforeach()
   set(i 0)
   while(i LESS count)
     list(GET args ${i} keyword)

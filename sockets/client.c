@@ -8,8 +8,9 @@
  * Usage: sockets_client [--host ADDR] [--port N] [LINE...]
  *
  * What the listing got wrong, and what this program does instead:
- *  - `if (n = send(...) != len)` assigned the comparison; a short send lost
- *    the rest. sendLine() sends every byte.
+ *  - `if (n = send(...) != len)` assigned the comparison, so n was 0 or 1,
+ *    never the count: a short send went on from offset 1, sending again
+ *    what had gone. sendLine() sends every byte, once.
  *  - One recv() was taken as one reply, in a buffer it could overflow. A
  *    reply is now read up to its '\n' in as many recv() calls as it takes,
  *    and never past the end of its buffer.
@@ -18,7 +19,9 @@
  *  - A server that went away left the loop sending into nothing. Now a
  *    refused connection names HOST:PORT, a server that closes mid-session
  *    is reported, one silent for 10 s is given up on; each exits 1.
- *  - Replies were trusted. Each is now checked against the protocol.
+ *  - Replies were trusted. Each is now checked against the protocol, and
+ *    printed through printable(): a control character or an escape sequence
+ *    from a hostile server is shown as \xNN, never obeyed by our terminal.
  */
 #include "sockets.h"
 #include "args.h"
@@ -73,6 +76,15 @@ static BOOL receiveLine(SOCKET s, char *line, size_t *length)
     return TRUE;
 }
 
+/* Prints a line from the server as "LABEL: text", on one line, whatever
+ * the server put in it. */
+static void showLine(const char *label, const char *line, size_t length)
+{
+    static char shown[4 * SK_MAX_REPLY + 8]; /* \xNN for every byte, at worst */
+
+    say("%s: %s\n", label, printable(line, length, shown, sizeof shown));
+}
+
 /* Sends line, then receives the reply and checks it. The line's '\0'
  * becomes its '\n', so that both go in one send(). FALSE when the server
  * has closed the connection, as it must after BYE and a line too long. */
@@ -86,13 +98,15 @@ static BOOL exchange(SOCKET s, char *line)
     sendLine(s, line, length + 1);
     if (!receiveLine(s, reply, &length))
         fatal("the server closed the connection before it replied");
-    say("Received: %.*s\n", (int)length - 1, reply);
+    showLine("Received", reply, length - 1);
     if (length != expectedLength || memcmp(reply, expected, length) != 0)
         fatal("the server should have sent \"%.*s\"", (int)expectedLength - 1, expected);
     if (rule != SK_SAID_QUIT && rule != SK_TOO_LONG)
         return TRUE;
-    if (receiveLine(s, reply, &length))
-        fatal("after its last reply, the server sent \"%.*s\"", (int)length - 1, reply);
+    if (receiveLine(s, reply, &length)) {
+        showLine("After its last reply, the server sent", reply, length - 1);
+        fatal("a server closes the connection after its last reply");
+    }
     say("sockets_client: the server closed the connection\n");
     return FALSE;
 }
@@ -157,7 +171,7 @@ int main(int argc, char *argv[])
 
     if (!receiveLine(s, line, &length))
         fatal("the server closed the connection before its greeting");
-    say("Greeting: %.*s\n", (int)length - 1, line);
+    showLine("Greeting", line, length - 1);
     if (length != strlen(SK_GREETING "\n") || memcmp(line, SK_GREETING "\n", length) != 0)
         fatal("the greeting should be \"%s\"", SK_GREETING);
     for (i = first; open && i < argc; i++, lines++)
