@@ -6,9 +6,9 @@
 #
 # Usage: report/pictures/make.sh [BUILD_DIR]   (default: build/linux-mingw)
 # Needs a built tree (cmake --workflow --preset linux-mingw, or .ci/tour) and
-#   apt-get install xvfb twm xfonts-base xdotool x11-utils imagemagick optipng
+#   apt-get install xvfb twm xfonts-base xdotool x11-xserver-utils imagemagick optipng
 # (optipng is optional: it only makes the files smaller). Writes one PNG per
-# chapter next to this script, in about a minute.
+# chapter next to this script, in a minute or so.
 #
 # Why twm: Wine's console windows are plain X windows, and with no window
 # manager they have no title bar, so nothing in the picture says which window
@@ -36,9 +36,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build/linux-mingw}" && pwd)
 run="$build/wine-run"
-for tool in Xvfb twm xdotool xwininfo import convert; do
+for tool in Xvfb twm xdotool xmodmap import convert; do
     command -v $tool >/dev/null || {
-        echo "make.sh: needs $tool (apt-get install xvfb twm xfonts-base xdotool x11-utils imagemagick optipng)" >&2
+        echo "make.sh: needs $tool (apt-get install xvfb twm xfonts-base xdotool x11-xserver-utils imagemagick optipng)" >&2
         exit 1
     }
 done
@@ -49,8 +49,9 @@ xvfb='' wm=''
 cleanup() {
     set +e
     "$run" --stop
-    [[ -n $wm ]] && kill "$wm" 2>/dev/null
-    [[ -n $xvfb ]] && kill "$xvfb" 2>/dev/null
+    # Waited for, so that a run right after this one finds the display free.
+    [[ -n $wm ]] && kill "$wm" 2>/dev/null && wait "$wm" 2>/dev/null
+    [[ -n $xvfb ]] && kill "$xvfb" 2>/dev/null && wait "$xvfb" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,7 +93,7 @@ xdotool mousemove 1399 999 # out of the way: twm's focus follows the pointer
 
 # Console windows are 80 columns (657 pixels with the scroll bar) of 16-pixel
 # lines; twm adds a 1-pixel border and a title bar above (about 22 pixels).
-width=657 gap=14
+width=657 gap=22
 column() { echo $((1 + $1 * (width + 2 + gap))); }
 
 # The Windows path of a folder of the build, for `start /d`.
@@ -160,24 +161,43 @@ shell() {
     local id
     id=$(newWindow "$run" start /d "$(winDir "$1")" cmd.exe /k prompt "$1\$G")
     title "$id" "$2"
-    typeLine "$id" cls # the empty line /k leaves
     echo "$id"
 }
 
 # typeLine ID TEXT: clicks into the window and types TEXT and Return, as a
 # person would. The click is what makes Wine give the window the keyboard
 # (xdotool windowfocus moves the X focus, but the keys still reach the last
-# window Wine activated). Non-ASCII text is typed slower: xdotool maps each
-# such character to a spare key first, and at full speed Wine sometimes
-# misses one.
+# window Wine activated).
 typeLine() {
-    local delay=15
-    [[ $2 == *[![:ascii:]]* ]] && delay=60
     xdotool mousemove --window "$1" 300 40 click 1
     sleep 0.2
-    xdotool type --delay $delay -- "$2"
+    xdotool type --delay 15 -- "$2"
     xdotool key Return
     sleep 0.5
+}
+
+# cyrillicKeys TEXT: puts each Cyrillic letter of TEXT, small and capital, on
+# a key of its own, before Wine starts. A character on no key, xdotool maps to
+# a spare key just for its key press, and Wine, reading the new map late,
+# sometimes types another letter or none. The keys: the empty keycodes, F1 to
+# F12 and the multimedia keys, all below keycode 150: Wine types nothing for
+# a letter on a keycode above that (measured: 149 works, 154 does not).
+cyrillicKeys() {
+    local LC_ALL=C.UTF-8 text=${1,,} letters='' c i
+    local -a keys
+    for ((i = 0; i < ${#text}; i++)); do
+        c=${text:i:1}
+        [[ $c == [а-яё] && $letters != *$c* ]] && letters+=$c
+    done
+    keys=($(xmodmap -pke | awk '$2 < 150 && (NF == 3 || $4 ~ /^(F[0-9]+|XF86.*)$/) { print $2 }'))
+    ((${#letters} <= ${#keys[@]})) || {
+        echo "make.sh: ${#letters} Cyrillic letters, ${#keys[@]} free keys" >&2
+        exit 1
+    }
+    for ((i = 0; i < ${#letters}; i++)); do
+        c=${letters:i:1}
+        printf 'keycode %s = U%04X U%04X\n' "${keys[i]}" "'$c" "'${c^^}"
+    done | xmodmap -
 }
 
 # Takes the picture: the screen cropped to the windows, with a white margin,
@@ -215,6 +235,13 @@ closeAll() {
 }
 : >"$work/titles"
 
+# The Russian lines typed below.
+namedPipeRu="Привет через именованный канал"
+mailslotRu="Письмо второе"
+socketsRu="привет по TCP"
+messengerRu="Привет, Анна! Как дела?"
+cyrillicKeys "$namedPipeRu $mailslotRu $socketsRu $messengerRu"
+
 top=23           # the first row of windows, below its title bar
 row() { echo $((top + $1 * 16 + 4 + gap + 22)); } # the row below one of $1 lines
 
@@ -237,7 +264,7 @@ place "$s" "$(column 0)" $top 12
 place "$t" "$(column 1)" $top 12
 typeLine "$t" "named_pipe_client --pipe fig_named_pipe"
 typeLine "$t" "Hello over a named pipe"
-typeLine "$t" "Привет через именованный канал"
+typeLine "$t" "$namedPipeRu"
 typeLine "$t" "exit"
 snap named_pipe.png
 closeAll
@@ -246,11 +273,11 @@ closeAll
 #    third), then two of our own, one in Russian.
 s=$(server mailslot mailslot_server --slot fig_mailslot)
 t=$(shell mailslot "mailslot_client (in cmd)")
-place "$s" "$(column 0)" $top 11
-place "$t" "$(column 1)" $top 11
+place "$s" "$(column 0)" $top 13
+place "$t" "$(column 1)" $top 13
 typeLine "$t" "mailslot_client --slot fig_mailslot"
 sleep 3
-typeLine "$t" "mailslot_client --slot fig_mailslot \"Second writer\" \"Письмо второе\""
+typeLine "$t" "mailslot_client --slot fig_mailslot \"Second writer\" \"$mailslotRu\""
 snap mailslot.png
 closeAll
 
@@ -258,10 +285,10 @@ closeAll
 #    each number is read once.
 w=$(shell shared_memory "shared_memory_writer (in cmd)")
 r=$(shell shared_memory "shared_memory_reader (in cmd)")
-place "$w" "$(column 0)" $top 13
-place "$r" "$(column 1)" $top 13
-typeLine "$r" "shared_memory_reader --name fig_shared_memory --count 8 --wait 20000"
-typeLine "$w" "shared_memory_writer --name fig_shared_memory --count 8 --interval 300"
+place "$w" "$(column 0)" $top 14
+place "$r" "$(column 1)" $top 14
+typeLine "$r" "shared_memory_reader --name fig_shm --count 8 --wait 20000"
+typeLine "$w" "shared_memory_writer --name fig_shm --count 8 --interval 300"
 sleep 4
 snap shared_memory.png
 closeAll
@@ -269,11 +296,11 @@ closeAll
 # 5. Sockets: a client's lines, sent back upper-cased, then QUIT.
 s=$(server sockets sockets_server --port 16050)
 t=$(shell sockets "sockets_client (in cmd)")
-place "$s" "$(column 0)" $top 12
-place "$t" "$(column 1)" $top 12
+place "$s" "$(column 0)" $top 14
+place "$t" "$(column 1)" $top 14
 typeLine "$t" "sockets_client --port 16050"
 typeLine "$t" "hello over TCP"
-typeLine "$t" "привет по TCP"
+typeLine "$t" "$socketsRu"
 typeLine "$t" "QUIT"
 snap sockets.png
 closeAll
@@ -282,9 +309,9 @@ closeAll
 s=$(server iocp iocp_server --port 16060 --threads 2)
 a=$(shell sockets "sockets_client 1 (in cmd)")
 b=$(shell sockets "sockets_client 2 (in cmd)")
-place "$s" "$(column 0)" $top 22
-place "$a" "$(column 1)" $top 10
-place "$b" "$(column 1)" "$(row 10)" 10
+place "$s" "$(column 0)" $top 27 # as tall as the two clients
+place "$a" "$(column 1)" $top 12
+place "$b" "$(column 1)" "$(row 12)" 12
 typeLine "$a" "sockets_client --port 16060"
 typeLine "$b" "sockets_client --port 16060"
 typeLine "$a" "first client"
@@ -296,9 +323,10 @@ closeAll
 
 # 7. Signals: Ctrl-C pressed three times in the server's console. The server
 #    titles its console itself and colours what its handler reports. No
-#    signals_client here: under Wine 8 it delivers nothing when it has a
-#    console of its own to leave (run from cmd, it exits 1 after "sending");
-#    only a detached one works, as the tests start it.
+#    signals_client window: under Wine 8, started from cmd (or by a plain
+#    `wine`), it prints its "sending" line, exits 1 with no message, and the
+#    server sees nothing; only a detached one (DETACHED_PROCESS, as the tests
+#    start it) delivers the event.
 s=$(newWindow "$run" start /d "$(winDir signals)" signals_server.exe --count 5)
 window '^signals_server$' >/dev/null # it has installed its handler by then
 place "$s" "$(column 0)" $top 8
@@ -315,15 +343,15 @@ s=$(server messenger messenger_server --pipe fig_chat --port 16070)
 a=$(shell messenger "messenger_client anna (in cmd)")
 b=$(shell messenger "messenger_client boris (in cmd)")
 v=$(shell messenger "messenger_client vera (in cmd)")
-place "$s" "$(column 0)" $top 12
-place "$a" "$(column 1)" $top 12
-place "$b" "$(column 0)" "$(row 12)" 12
-place "$v" "$(column 1)" "$(row 12)" 12
+place "$s" "$(column 0)" $top 13
+place "$a" "$(column 1)" $top 13
+place "$b" "$(column 0)" "$(row 13)" 13
+place "$v" "$(column 1)" "$(row 13)" 13
 typeLine "$a" "messenger_client --pipe fig_chat --nick anna"
 typeLine "$b" "messenger_client --port 16070 --nick boris"
 typeLine "$v" "messenger_client --pipe fig_chat --nick vera"
 typeLine "$a" "Hello, everyone!"
-typeLine "$b" "Привет, Анна! Как дела?"
+typeLine "$b" "$messengerRu"
 typeLine "$v" "/who"
 typeLine "$a" "/msg vera lunch at one?"
 typeLine "$v" "Sure, see you there"
