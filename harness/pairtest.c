@@ -909,30 +909,35 @@ static void expandWords(Process *p, const char *ready, const char *pid)
     p->expanded = TRUE;
 }
 
-/* --after: waits for the line p waits for, or the end of its stream.
- * FALSE when it does not come: the stream ended (said here), or the time
- * is up (run->timedOutAt says so). */
-static BOOL waitForLine(Run *run, Process *p)
+/* Waits for a line of o that matches pattern, whose reader sets event when
+ * it comes: the server's ready line, or the line a process is --after
+ * (option says which; waiter is the process held back, or NULL for all the
+ * clients). FALSE when it does not come: o ended without it (said here), or
+ * the time is up (run->timedOutAt says so). */
+static BOOL waitForLine(Run *run, HANDLE event, const Output *o, const char *option,
+                        const char *pattern, const char *waiter)
 {
     static char waitingFor[300]; /* for the timeout's message */
     HANDLE waitFor[2];
     DWORD which;
 
-    waitFor[0] = p->afterEvent;
-    waitFor[1] = p->afterStream->thread; /* it ends with the stream */
+    /* o's reader sets the event before it ends, and of two signalled
+     * objects the wait reports the first: a line, then the end, is a line. */
+    waitFor[0] = event;
+    waitFor[1] = o->thread;
     which = WaitForMultipleObjects(2, waitFor, FALSE, remainingMs(run));
     if (which == WAIT_OBJECT_0)
         return TRUE;
-    if (which == WAIT_OBJECT_0 + 1 && WaitForSingleObject(p->afterEvent, 0) == WAIT_OBJECT_0)
-        return TRUE; /* the line, then the end: both came */
     if (which == WAIT_TIMEOUT) {
-        snprintf(waitingFor, sizeof waitingFor, "a line of %s matching --after \"%s\" (for %s)",
-                 p->afterStream->label, p->afterPattern, p->name);
+        snprintf(waitingFor, sizeof waitingFor, "a line of %s matching %s \"%s\" (for %s)",
+                 o->label, option, pattern, waiter != NULL ? waiter : "the clients");
         run->timedOutAt = waitingFor;
+    } else if (which == WAIT_OBJECT_0 + 1 && waiter == NULL) {
+        say("pairtest: FAIL: %s closed with no line matching %s \"%s\"\n", o->label, option,
+            pattern);
     } else if (which == WAIT_OBJECT_0 + 1) {
-        say("pairtest: FAIL: %s closed with no line matching --after \"%s\", so %s never "
-            "started\n",
-            p->afterStream->label, p->afterPattern, p->name);
+        say("pairtest: FAIL: %s closed with no line matching %s \"%s\", so %s never started\n",
+            o->label, option, pattern, waiter);
     } else {
         errExit("WaitForMultipleObjects");
     }
@@ -950,7 +955,8 @@ static int startAll(Run *run)
 
     for (i = 0; i < run->processCount && run->timedOutAt == NULL; i++) {
         Process *p = &run->processes[i];
-        if (p->afterEvent != NULL && !waitForLine(run, p))
+        if (p->afterEvent != NULL &&
+            !waitForLine(run, p->afterEvent, p->afterStream, "--after", p->afterPattern, p->name))
             return run->timedOutAt == NULL;
         if (i > 0)
             expandWords(p, run->processes[0].out.readyValue, pid);
@@ -980,25 +986,9 @@ static int startAll(Run *run)
             run->timedOutAt = p->name;
             return 0;
         }
-        if (p->out.readyEvent != NULL) {
-            /* The ready line, or the server's stdout closed without one. */
-            HANDLE waitFor[2];
-            DWORD which;
-            waitFor[0] = p->out.readyEvent;
-            waitFor[1] = p->out.thread;
-            which = WaitForMultipleObjects(2, waitFor, FALSE, remainingMs(run));
-            if (which == WAIT_TIMEOUT) {
-                run->timedOutAt = "the server's ready line";
-                return 0;
-            } else if (which == WAIT_OBJECT_0 + 1) {
-                say("pairtest: FAIL: server.out closed with no line matching "
-                    "--ready \"%s\"\n",
-                    readyPattern);
-                return 1;
-            } else if (which != WAIT_OBJECT_0) {
-                errExit("WaitForMultipleObjects");
-            }
-        }
+        if (p->out.readyEvent != NULL &&
+            !waitForLine(run, p->out.readyEvent, &p->out, "--ready", readyPattern, NULL))
+            return run->timedOutAt == NULL;
     }
     return 0;
 }
